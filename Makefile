@@ -1,0 +1,44 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+.PHONY: run test install migrate demo lint messages worker e2e-browser
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+# Site with demo data on the embedded SQLite database: http://127.0.0.1:8000
+run: demo
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# The whole suite (unit, API, browser tests when /usr/bin/chromium exists).
+test: install
+	$(BIN)/ruff check .
+	DJANGO_SETTINGS_MODULE=cms.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+# Recompile the French catalogue after editing cms/locale/fr/LC_MESSAGES/django.po
+messages: install
+	$(PY) manage.py makemessages -l fr -l en --ignore=.venv --ignore=tests --ignore=bench
+	$(PY) manage.py compilemessages --ignore=.venv
+
+worker: install
+	$(PY) manage.py db_worker

@@ -1,0 +1,42 @@
+"""Demo data hook: each app contributes its demo content to ``seed_demo``.
+
+``cms`` never imports the other apps: they register a seeder in ``AppConfig.ready()``::
+
+    from cms.seed import register_seeder
+    register_seeder("learning.courses", seed_courses, order=100)
+
+A seeder is called as ``seeder(context)`` where ``context`` is a :class:`SeedContext`
+holding the random generator, the demo users and the stdout writer. Seeders must be
+idempotent (run twice, same result).
+"""
+
+from dataclasses import dataclass, field
+
+_SEEDERS = {}
+
+
+@dataclass
+class SeedContext:
+    rng: object
+    users: dict = field(default_factory=dict)  # demo login -> User
+    agents: dict = field(default_factory=dict)  # demo login -> Agent
+    stdout: object = None
+
+    def log(self, message):
+        if self.stdout is not None:
+            self.stdout.write(message)
+
+
+def register_seeder(key, func, order=100):
+    _SEEDERS[key] = (order, func)
+
+
+def seeders():
+    return [func for key, (order, func) in sorted(_SEEDERS.items(), key=lambda kv: (kv[1][0], kv[0]))]
+
+
+def seed_pages(context):
+    """The site root: a published HomePage with a welcome text, set as the default site's root."""
+    from cms.services import ensure_home_page
+
+    ensure_home_page()

@@ -1,0 +1,12 @@
+"""Local development: SQLite by default, console e-mail, debug on."""
+
+from .base import *  # noqa: F403
+
+DEBUG = True
+SECRET_KEY = env("SECRET_KEY", "dev-only-not-secret-0b1e5f6a3c2d4e8f9a7b6c5d4e3f2a1b")  # noqa: F405
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# Serve static files straight from the apps (no collectstatic needed locally).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,36 @@
+import pytest
+
+from tests.factories import AgentFactory, OrgUnitFactory, UserFactory
+
+
+@pytest.fixture
+def org(db):
+    """A small org chart: a direction, a service under it, a bureau under the service."""
+    direction = OrgUnitFactory(code="DRH", name="Direction des ressources humaines", kind="direction")
+    service = OrgUnitFactory(code="DRH-SF", name="Service de la formation", kind="service", parent=direction)
+    bureau = OrgUnitFactory(code="DRH-SF-B1", name="Bureau des parcours", kind="bureau", parent=service)
+    return {"direction": direction, "service": service, "bureau": bureau}
+
+
+@pytest.fixture
+def chain(org):
+    """reviewer (N+2) → manager (N+1) → agent, plus an unrelated manager with a report."""
+    reviewer = AgentFactory(user__username="reviewer", org_unit=org["direction"])
+    manager = AgentFactory(user__username="manager", org_unit=org["service"], manager=reviewer)
+    agent = AgentFactory(user__username="agent", org_unit=org["bureau"], manager=manager)
+    other_manager = AgentFactory(user__username="other_manager", org_unit=org["direction"])
+    other_agent = AgentFactory(user__username="other_agent", org_unit=org["direction"], manager=other_manager)
+    hr = AgentFactory(user__username="hr", user__groups=["HR"], org_unit=org["direction"])
+    return {
+        "reviewer": reviewer,
+        "manager": manager,
+        "agent": agent,
+        "other_manager": other_manager,
+        "other_agent": other_agent,
+        "hr": hr,
+    }
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()

@@ -1,0 +1,60 @@
+"""factory_boy factories shared by every test module."""
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from cms.choices import Category, EmploymentStatus, OrgUnitKind
+from cms.models import Agent, OrgUnit
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name", locale="fr_FR")
+    last_name = factory.Faker("last_name", locale="fr_FR")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.django.Password("correct horse battery staple")
+
+    @factory.post_generation
+    def groups(self, create, extracted, **kwargs):
+        if create and extracted:
+            for name in extracted:
+                self.groups.add(Group.objects.get(name=name))
+
+
+class OrgUnitFactory(factory.django.DjangoModelFactory):
+    """Creates a root unit by default; pass ``parent=`` for a child."""
+
+    class Meta:
+        model = OrgUnit
+
+    code = factory.Sequence(lambda n: f"U{n:04d}")
+    name = factory.Sequence(lambda n: f"Unité {n}")
+    kind = OrgUnitKind.DIRECTION
+
+    @classmethod
+    def _create(cls, model_class, *args, parent=None, **kwargs):
+        if parent is None:
+            return model_class.add_root(**kwargs)
+        parent.refresh_from_db()
+        return parent.add_child(**kwargs)
+
+
+class AgentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agent
+
+    user = factory.SubFactory(UserFactory)
+    employee_number = factory.Sequence(lambda n: f"M{n:06d}")
+    org_unit = factory.SubFactory(OrgUnitFactory)
+    job_title = "Chargé de mission"
+    category = Category.B
+    corps = "Secrétaires administratifs"
+    grade = "Secrétaire administratif de classe normale"
+    employment_status = EmploymentStatus.TITULAIRE
+    active = True
