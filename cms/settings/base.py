@@ -217,7 +217,7 @@ CONTENT_SECURITY_POLICY = {
         "font-src": [SELF, "data:"],
         "connect-src": [SELF],
         "frame-src": [SELF, "https://www.youtube-nocookie.com", "https://player.vimeo.com"],
-        "frame-ancestors": [SELF],
+        "frame-ancestors": [NONE],
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],
@@ -228,7 +228,7 @@ CSP_EXCLUDE_URL_PREFIXES = ("/admin/", "/django-admin/", "/api/v1/docs/")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "SAMEORIGIN"
+X_FRAME_OPTIONS = "DENY"  # Wagtail's preview views set SAMEORIGIN themselves
 SESSION_COOKIE_HTTPONLY = True
 
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Parcours <no-reply@parcours.localhost>")
