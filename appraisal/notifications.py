@@ -1,0 +1,84 @@
+"""E-mails of the appraisal workflow, sent after the transaction commits.
+
+``dispatch(event, appraisal_id)`` is called by ``workflow.perform`` through
+``transaction.on_commit``; each event names who is told and with which template
+(``appraisal/email/<event>.txt``, first line = subject).
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from appraisal.models import Appraisal
+
+logger = logging.getLogger("parcours.appraisal")
+
+
+def interview_ics(appraisal):
+    """An iCalendar invitation (METHOD:REQUEST) for the interview."""
+    from icalendar import Calendar, Event, vCalAddress, vText
+
+    cal = Calendar()
+    cal.add("prodid", "-//Parcours//Entretien professionnel//FR")
+    cal.add("version", "2.0")
+    cal.add("method", "REQUEST")
+    event = Event()
+    event.add("uid", f"appraisal-{appraisal.pk}-v{appraisal.version}@parcours")
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", appraisal.interview_at)
+    event.add("dtend", appraisal.interview_at + timezone.timedelta(hours=1, minutes=30))
+    event.add("summary", f"Entretien professionnel {appraisal.campaign.year} — {appraisal.agent.full_name}")
+    if appraisal.interview_place:
+        event.add("location", vText(appraisal.interview_place))
+    organizer = vCalAddress(f"mailto:{appraisal.evaluator.email}")
+    organizer.params["cn"] = vText(appraisal.evaluator.full_name)
+    event["organizer"] = organizer
+    for person in (appraisal.agent, appraisal.evaluator):
+        attendee = vCalAddress(f"mailto:{person.email}")
+        attendee.params["cn"] = vText(person.full_name)
+        attendee.params["role"] = vText("REQ-PARTICIPANT")
+        event.add("attendee", attendee, encode=0)
+    event.add("sequence", appraisal.version)
+    cal.add_component(event)
+    return cal.to_ical()
+
+
+RECIPIENTS = {
+    "convocation": lambda a: [a.agent],
+    "notification": lambda a: [a.agent],
+    "acknowledged": lambda a: [a.reviewer] if a.reviewer_id else [],
+    "final": lambda a: [a.agent, a.evaluator],
+    "delegation": lambda a: [a.evaluator],
+    "revision_requested": lambda a: [a.reviewer] if a.reviewer_id else [],
+    "revision_accepted": lambda a: [a.agent, a.evaluator],
+    "revision_rejected": lambda a: [a.agent],
+}
+
+
+def dispatch(event, appraisal_id):
+    appraisal = Appraisal.objects.select_related(
+        "campaign", "agent__user", "evaluator__user", "reviewer__user", "agent__org_unit"
+    ).get(pk=appraisal_id)
+    if event == "final":
+        from appraisal import tasks
+
+        tasks.archive_appraisal.enqueue(appraisal.pk)
+    recipients = [p for p in RECIPIENTS.get(event, lambda a: [])(appraisal) if p is not None and p.email]
+    if not recipients:
+        return 0
+    url = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("appraisal:detail", kwargs={"pk": appraisal.pk})
+    with translation.override("fr"):
+        text = render_to_string(f"appraisal/email/{event}.txt", {"appraisal": appraisal, "url": url}).strip()
+    subject, _sep, body = text.partition("\n")
+    message = EmailMessage(subject=subject.strip(), body=body.strip(), to=[p.email for p in recipients])
+    if event == "convocation":
+        message.attach("entretien.ics", interview_ics(appraisal), "text/calendar; method=REQUEST; charset=utf-8")
+        if appraisal.evaluator.email:
+            message.cc = [appraisal.evaluator.email]
+    message.send()
+    logger.info("appraisal %s: %s mail sent to %s recipient(s)", appraisal.pk, event, len(recipients))
+    return len(recipients)

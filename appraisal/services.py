@@ -1,0 +1,195 @@
+"""Writes of the appraisal app other than workflow transitions (see workflow.py):
+campaign launch, template freezing, draft content, HR access logging."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from appraisal.choices import AppraisalState as S
+from appraisal.choices import CampaignStatus
+from appraisal.models import Appraisal, AppraisalAccessLog, Campaign, Objective
+from appraisal.workflow import AGENT, EVALUATOR, HR, REVIEWER, InvalidTransition, roles_on
+from cms.models import Agent
+
+BATCH = 2000
+# Who may save draft content, in which state.
+DRAFT_RULES = {
+    EVALUATOR: {S.CREATED, S.CONVOKED, S.HELD},
+    AGENT: {S.NOTIFIED},  # the agent's observations before acknowledging
+}
+
+
+def freeze_template(campaign):
+    """Snapshot the template's latest revision on the campaign (sections with their ids)."""
+    template = campaign.template
+    revision = template.latest_revision or template.save_revision()
+    content = revision.as_object()
+    campaign.template_revision = revision
+    campaign.template_snapshot = list(content.sections.raw_data)
+    return campaign
+
+
+def population(campaign):
+    """Active agents of the campaign's org unit subtrees and categories."""
+    paths = list(campaign.org_units.values_list("path", flat=True))
+    if not paths:
+        return Agent.objects.none()
+    cond = Q()
+    for path in paths:
+        cond |= Q(org_unit__path__startswith=path)
+    agents = Agent.objects.filter(cond, active=True)
+    if campaign.categories:
+        agents = agents.filter(category__in=campaign.categories)
+    return agents
+
+
+def launch_campaign(*, campaign_id, actor=None, progress=None):
+    """Create every appraisal of the campaign in bulk (evaluator = N+1, reviewer = N+2),
+    carry last year's open objectives over and freeze the template. Idempotent: a second
+    launch only creates the missing appraisals (e.g. after HR fixed a missing manager).
+    Agents without a manager are listed in ``launch_report["without_manager"]``."""
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        if campaign.status == CampaignStatus.CLOSED:
+            raise InvalidTransition(_("Cette campagne est clôturée."))
+        if not campaign.template_snapshot:
+            freeze_template(campaign)
+        campaign.status = CampaignStatus.LAUNCHING
+        campaign.save(update_fields=["status", "template_revision", "template_snapshot"])
+
+    existing = set(
+        Appraisal.objects.filter(campaign_id=campaign_id).exclude(state=S.CANCELLED).values_list("agent_id", flat=True)
+    )
+    rows = list(
+        population(campaign)
+        .order_by("pk")
+        .values_list("pk", "manager_id", "manager__manager_id", "manager__active", "employee_number",
+                     "user__first_name", "user__last_name")
+    )
+    without_manager, to_create = [], []
+    for pk, manager_id, n2_id, manager_active, number, first, last in rows:
+        if pk in existing:
+            continue
+        if manager_id is None or not manager_active:
+            without_manager.append({"employee_number": number, "name": f"{first} {last}".strip()})
+            continue
+        to_create.append(Appraisal(campaign_id=campaign_id, agent_id=pk, evaluator_id=manager_id, reviewer_id=n2_id))
+    created = 0
+    for start in range(0, len(to_create), BATCH):
+        with transaction.atomic():
+            Appraisal.objects.bulk_create(to_create[start : start + BATCH], batch_size=BATCH, ignore_conflicts=True)
+        created += len(to_create[start : start + BATCH])
+        if progress:
+            progress(created, len(to_create))
+    carried = carry_over_objectives(campaign)
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        campaign.status = CampaignStatus.RUNNING
+        campaign.launched_at = campaign.launched_at or timezone.now()
+        campaign.launch_progress = 1.0
+        campaign.launch_report = {
+            "population": len(rows),
+            "created": created,
+            "already_existing": len(existing),
+            "carried_objectives": carried,
+            "without_manager": without_manager,
+            "launched_by": getattr(actor, "pk", None),
+        }
+        campaign.save()
+    return campaign
+
+
+def carry_over_objectives(campaign):
+    """Open objectives set in an earlier campaign are attached to this campaign's appraisal
+    of the same agent, to be assessed there (one UPDATE per batch, no retyping)."""
+    current = dict(
+        Appraisal.objects.filter(campaign=campaign).exclude(state=S.CANCELLED).values_list("agent_id", "pk")
+    )
+    open_objectives = list(
+        Objective.objects.filter(
+            agent_id__in=Appraisal.objects.filter(campaign=campaign).values("agent_id"),
+            set_in__campaign__year__lt=campaign.year,
+            assessed_in__isnull=True,
+        ).values_list("pk", "agent_id")
+    )
+    updates = [Objective(pk=pk, assessed_in_id=current[agent_id]) for pk, agent_id in open_objectives if agent_id in current]
+    Objective.objects.bulk_update(updates, ["assessed_in"], batch_size=BATCH)
+    return len(updates)
+
+
+@transaction.atomic
+def save_draft(*, appraisal_id, actor, answers=None, observations=None):
+    """Autosave: merge the given sections into the draft, allowed to the evaluator before
+    notification and to the agent (observations only) once notified. Frozen otherwise."""
+    appraisal = Appraisal.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=appraisal_id)
+    mine = roles_on(actor, appraisal)
+    if not mine & {EVALUATOR, AGENT, REVIEWER, HR}:
+        raise PermissionDenied(_("Vous n'avez pas accès à cet entretien."))
+    fields = []
+    if answers is not None:
+        if EVALUATOR not in mine:
+            raise PermissionDenied(_("Seul l'évaluateur rédige le compte rendu."))
+        if appraisal.state not in DRAFT_RULES[EVALUATOR]:
+            raise InvalidTransition(_("Le compte rendu est figé depuis sa notification : il ne peut plus être modifié."))
+        if not isinstance(answers, dict):
+            raise ValidationError({"answers": _("Le contenu doit être un objet {section: réponse}.")})
+        sections = {s["id"]: s for s in appraisal.campaign.template_snapshot}
+        unknown = sorted(set(answers) - set(sections))
+        if unknown:
+            raise ValidationError({"answers": _("Sections inconnues : %(s)s.") % {"s": ", ".join(unknown)}})
+        for sid in answers:
+            if sections[sid]["type"] == "agent_observations":
+                raise ValidationError({sid: _("Les observations sont rédigées par l'agent.")})
+        merged = dict(appraisal.answers or {})
+        merged.update(answers)
+        appraisal.answers = merged
+        fields.append("answers")
+    if observations is not None:
+        if AGENT not in mine:
+            raise PermissionDenied(_("Seul l'agent rédige ses observations."))
+        if appraisal.state not in DRAFT_RULES[AGENT]:
+            raise InvalidTransition(_("Les observations ne peuvent être saisies qu'après la notification et avant la signature."))
+        appraisal.observations = str(observations)
+        fields.append("observations")
+    if fields:
+        appraisal.save(update_fields=fields + ["updated_at"])
+    return appraisal
+
+
+def log_access(*, appraisal, user, channel):
+    """Record an HR read of someone else's report (called by every read path for HR)."""
+    mine = roles_on(user, appraisal)
+    if mine & {EVALUATOR, AGENT, REVIEWER}:
+        return None
+    return AppraisalAccessLog.objects.create(appraisal=appraisal, user=user, channel=channel)
+
+
+def training_needs(appraisal):
+    """The training needs of a report: [{"course": id | None, "text": str}]."""
+    needs = []
+    for section in appraisal.campaign.template_snapshot:
+        if section["type"] == "training_needs":
+            for item in (appraisal.answers or {}).get(section["id"]) or []:
+                if isinstance(item, dict) and (item.get("course") or str(item.get("text", "")).strip()):
+                    needs.append({"course": item.get("course") or None, "text": str(item.get("text", "")).strip()})
+    return needs
+
+
+def training_needs_to_enrollments(*, appraisal_id):
+    """In a final report, a need linked to a course becomes an enrolment (source
+    "appraisal need"); unlinked needs stay listed for training editors (selectors)."""
+    from learning.choices import EnrollmentSource
+    from learning.models import CoursePage
+    from learning.services import enroll
+
+    appraisal = Appraisal.objects.select_related("campaign", "agent").get(pk=appraisal_id)
+    if appraisal.state != S.FINAL:
+        return 0
+    course_ids = {int(n["course"]) for n in training_needs(appraisal) if str(n["course"] or "").isdigit()}
+    created = 0
+    for course in CoursePage.objects.live().filter(pk__in=course_ids):
+        _enrollment, was_created = enroll(agent=appraisal.agent, course=course, source=EnrollmentSource.APPRAISAL_NEED)
+        created += was_created
+    return created

@@ -1,0 +1,37 @@
+"""Background tasks of the appraisal app."""
+
+from django_tasks import task
+
+
+@task()
+def launch_campaign(campaign_id, actor_id=None):
+    from django.contrib.auth import get_user_model
+
+    from appraisal import services
+
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+
+    def progress(done, total):
+        from appraisal.models import Campaign
+
+        Campaign.objects.filter(pk=campaign_id).update(launch_progress=round(done / total, 4) if total else 1.0)
+
+    return services.launch_campaign(campaign_id=campaign_id, actor=actor, progress=progress).launch_report
+
+
+@task()
+def archive_appraisal(appraisal_id):
+    """At ``final``: archive the PDF and turn linked training needs into enrolments."""
+    from appraisal import pdf, services
+
+    pdf.archive(appraisal_id)
+    return services.training_needs_to_enrollments(appraisal_id=appraisal_id)
+
+
+@task()
+def daily():
+    """Implicit rejections of unanswered revision requests, then reminders."""
+    from appraisal import reminders, workflow
+
+    workflow.expire_revision_requests()
+    return reminders.send_all()

@@ -1,0 +1,27 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EnrollmentStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("Non commencé")
+    IN_PROGRESS = "in_progress", _("En cours")
+    COMPLETED = "completed", _("Terminé")
+    FAILED = "failed", _("Échoué")
+    EXPIRED = "expired", _("Expiré")
+
+
+# An "open" enrolment is the agent's current cycle for a course: at most one per course.
+OPEN_STATUSES = [EnrollmentStatus.NOT_STARTED, EnrollmentStatus.IN_PROGRESS, EnrollmentStatus.COMPLETED]
+
+
+class EnrollmentSource(models.TextChoices):
+    SELF = "self", _("Inscription volontaire")
+    ASSIGNED = "assigned", _("Formation assignée")
+    APPRAISAL_NEED = "appraisal_need", _("Besoin issu de l'entretien professionnel")
+
+
+class ReminderKind(models.TextChoices):
+    DUE_SOON = "due_soon", _("Échéance dans 7 jours")
+    OVERDUE = "overdue", _("En retard")
+    EXPIRING = "expiring", _("Expire dans 30 jours")
+    MANAGER_DIGEST = "manager_digest", _("Récapitulatif hebdomadaire des retards")

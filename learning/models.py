@@ -1,0 +1,296 @@
+"""E-learning: course pages, enrolments, progress, attempts, assignments, reminders.
+
+Data and invariants only; every write lives in learning/services.py.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from cms.storage import private_storage
+from learning.blocks import LessonStreamBlock, QuestionStreamBlock
+from learning.choices import OPEN_STATUSES, EnrollmentSource, EnrollmentStatus, ReminderKind
+
+
+class CourseIndexPage(Page):
+    """The catalogue: lists published courses with search and filters."""
+
+    intro = RichTextField(_("introduction"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    subpage_types = ["learning.CoursePage"]
+    parent_page_types = ["cms.HomePage", "cms.ContentPage"]
+
+    class Meta:
+        verbose_name = _("catalogue de formations")
+
+    def get_context(self, request, *args, **kwargs):
+        from learning import selectors
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(selectors.catalogue(request, self))
+        return context
+
+
+class CoursePage(Page):
+    """A course: an ordered sequence of lessons and quizzes (its child pages)."""
+
+    summary = models.TextField(_("résumé"), max_length=500, help_text=_("Affiché dans le catalogue."))
+    description = RichTextField(_("présentation"), blank=True)
+    objectives = RichTextField(_("objectifs pédagogiques"), blank=True)
+    audience = models.CharField(_("public visé"), max_length=255, blank=True)
+    theme = models.CharField(_("thématique"), max_length=100, blank=True, db_index=True)
+    estimated_minutes = models.PositiveIntegerField(_("durée estimée (minutes)"), default=30)
+    self_enrollment = models.BooleanField(_("inscription libre"), default=True)
+    validity_months = models.PositiveIntegerField(
+        _("validité (mois)"),
+        null=True,
+        blank=True,
+        help_text=_("Laisser vide si la formation n'expire pas ; 12 pour un recyclage annuel."),
+    )
+    certificate = models.BooleanField(_("délivre une attestation"), default=True)
+
+    content_panels = Page.content_panels + [
+        FieldPanel("summary"),
+        FieldPanel("description"),
+        FieldPanel("objectives"),
+        MultiFieldPanel(
+            [
+                FieldPanel("theme"),
+                FieldPanel("audience"),
+                FieldPanel("estimated_minutes"),
+                FieldPanel("self_enrollment"),
+                FieldPanel("validity_months"),
+                FieldPanel("certificate"),
+            ],
+            heading=_("Paramètres"),
+        ),
+    ]
+    search_fields = Page.search_fields + [
+        index.SearchField("summary"),
+        index.SearchField("description"),
+        index.SearchField("theme"),
+        index.FilterField("theme"),
+        index.FilterField("self_enrollment"),
+    ]
+    parent_page_types = ["learning.CourseIndexPage"]
+    subpage_types = ["learning.LessonPage", "learning.QuizPage"]
+
+    class Meta:
+        verbose_name = _("formation")
+        verbose_name_plural = _("formations")
+
+    def steps(self):
+        """Published lessons and quizzes in order (one query)."""
+        return self.get_children().live().specific().order_by("path")
+
+    def get_context(self, request, *args, **kwargs):
+        from learning import selectors
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(selectors.course_outline(request.user, self))
+        return context
+
+
+class _StepPage(Page):
+    """Common parts of lessons and quizzes."""
+
+    parent_page_types = ["learning.CoursePage"]
+    subpage_types = []
+
+    class Meta:
+        abstract = True
+
+    def serve(self, request, *args, **kwargs):
+        if request.method == "GET" and request.user.is_authenticated and not getattr(request, "is_preview", False):
+            from learning import services
+
+            services.open_step(user=request.user, step=self)
+        return super().serve(request, *args, **kwargs)
+
+    def get_context(self, request, *args, **kwargs):
+        from learning import selectors
+
+        context = super().get_context(request, *args, **kwargs)
+        course = self.get_parent().specific
+        context["course"] = course
+        context.update(selectors.course_outline(request.user, course, current=self))
+        return context
+
+
+class LessonPage(_StepPage):
+    body = StreamField(LessonStreamBlock(), verbose_name=_("contenu"))
+    estimated_minutes = models.PositiveIntegerField(_("durée estimée (minutes)"), default=10)
+
+    content_panels = Page.content_panels + [FieldPanel("estimated_minutes"), FieldPanel("body")]
+    search_fields = Page.search_fields + [index.SearchField("body")]
+
+    class Meta:
+        verbose_name = _("leçon")
+        verbose_name_plural = _("leçons")
+
+
+class QuizPage(_StepPage):
+    intro = RichTextField(_("consignes"), blank=True)
+    questions = StreamField(QuestionStreamBlock(), verbose_name=_("questions"))
+    pass_mark = models.PositiveSmallIntegerField(
+        _("note de réussite (%)"), default=80, help_text=_("Pourcentage de bonnes réponses requis.")
+    )
+    attempt_limit = models.PositiveSmallIntegerField(
+        _("nombre maximal de tentatives"), default=3, help_text=_("0 : illimité.")
+    )
+    shuffle = models.BooleanField(_("mélanger les questions et les réponses"), default=False)
+
+    content_panels = Page.content_panels + [
+        FieldPanel("intro"),
+        MultiFieldPanel([FieldPanel("pass_mark"), FieldPanel("attempt_limit"), FieldPanel("shuffle")], heading=_("Règles")),
+        FieldPanel("questions"),
+    ]
+
+    class Meta:
+        verbose_name = _("quiz")
+        verbose_name_plural = _("quiz")
+
+    def get_context(self, request, *args, **kwargs):
+        from learning import selectors
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(selectors.quiz_context(request.user, self, context.get("enrollment")))
+        return context
+
+
+class Enrollment(models.Model):
+    """One agent in one course for one cycle (a recertification opens a new cycle)."""
+
+    agent = models.ForeignKey("cms.Agent", on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("agent"))
+    course = models.ForeignKey(CoursePage, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("formation"))
+    cycle = models.PositiveIntegerField(_("cycle"), default=1)
+    source = models.CharField(_("origine"), max_length=20, choices=EnrollmentSource.choices, default=EnrollmentSource.SELF)
+    assignment = models.ForeignKey(
+        "learning.Assignment", null=True, blank=True, on_delete=models.SET_NULL, related_name="enrollments"
+    )
+    status = models.CharField(
+        _("statut"), max_length=20, choices=EnrollmentStatus.choices, default=EnrollmentStatus.NOT_STARTED
+    )
+    progress = models.FloatField(_("progression"), default=0.0)
+    score = models.FloatField(_("score"), null=True, blank=True)
+    due_at = models.DateTimeField(_("échéance"), null=True, blank=True)
+    started_at = models.DateTimeField(_("commencé le"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expire le"), null=True, blank=True)
+    certificate_code = models.CharField(_("code de vérification"), max_length=32, null=True, blank=True, unique=True)
+    certificate_file = models.FileField(
+        _("attestation (PDF)"), storage=private_storage, upload_to="certificates/%Y/", blank=True
+    )
+    last_step = models.ForeignKey(
+        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("dernière étape consultée"),
+    )
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("mis à jour le"), auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("inscription")
+        verbose_name_plural = _("inscriptions")
+        permissions = [("view_all_completions", _("Voir toutes les complétions (comptes de service, RH)"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "course"], condition=Q(status__in=OPEN_STATUSES), name="one_open_enrollment_per_course"
+            ),
+            models.UniqueConstraint(fields=["agent", "course", "cycle"], name="enrollment_cycle_unique"),
+            models.CheckConstraint(condition=Q(progress__gte=0) & Q(progress__lte=1), name="enrollment_progress_0_1"),
+        ]
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="enrollment_sync_idx"),
+            models.Index(fields=["course", "status"]),
+            models.Index(fields=["status", "due_at"]),
+            models.Index(fields=["status", "expires_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.agent_id} / {self.course_id} #{self.cycle} ({self.status})"
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
+
+class LessonProgress(models.Model):
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="lesson_progress")
+    lesson = models.ForeignKey(LessonPage, on_delete=models.CASCADE, related_name="+")
+    completed_at = models.DateTimeField(_("terminé le"))
+
+    class Meta:
+        verbose_name = _("leçon terminée")
+        constraints = [models.UniqueConstraint(fields=["enrollment", "lesson"], name="lesson_progress_unique")]
+
+    def __str__(self):
+        return f"{self.enrollment_id} / {self.lesson_id}"
+
+
+class QuizAttempt(models.Model):
+    """A graded submission. (enrollment, quiz, number) is unique: two submissions at once
+    cannot both take the last allowed attempt."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="attempts")
+    quiz = models.ForeignKey(QuizPage, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveSmallIntegerField(_("tentative n°"))
+    answers = models.JSONField(_("réponses"), default=dict)
+    score = models.FloatField(_("score"))
+    passed = models.BooleanField(_("réussi"))
+    feedback = models.JSONField(_("retours"), default=dict)
+    submitted_at = models.DateTimeField(_("soumis le"))
+
+    class Meta:
+        verbose_name = _("tentative de quiz")
+        ordering = ["enrollment", "quiz", "number"]
+        constraints = [models.UniqueConstraint(fields=["enrollment", "quiz", "number"], name="quiz_attempt_number_unique")]
+
+    def __str__(self):
+        return f"{self.enrollment_id} / {self.quiz_id} #{self.number}"
+
+
+class Assignment(models.Model):
+    """A course assigned to an org unit subtree, due N days after assignment (or arrival)."""
+
+    course = models.ForeignKey(CoursePage, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("formation"))
+    org_unit = models.ForeignKey("cms.OrgUnit", on_delete=models.CASCADE, related_name="assignments", verbose_name=_("unité"))
+    categories = models.JSONField(
+        _("catégories"), default=list, blank=True, help_text=_("Vide : toutes les catégories. Sinon par exemple [\"A\", \"B\"].")
+    )
+    due_in_days = models.PositiveIntegerField(_("échéance (jours)"), default=90)
+    recurring = models.BooleanField(
+        _("recyclage"), default=True, help_text=_("Réinscrire à l'expiration de la validité de la formation.")
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("assignation")
+        verbose_name_plural = _("assignations")
+
+    def __str__(self):
+        return f"{self.course} → {self.org_unit}"
+
+
+class ReminderLog(models.Model):
+    """Every reminder sent; the unique key makes sending idempotent."""
+
+    kind = models.CharField(_("type"), max_length=20, choices=ReminderKind.choices)
+    key = models.CharField(_("clé"), max_length=100)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    enrollment = models.ForeignKey(Enrollment, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders")
+    sent_at = models.DateTimeField(_("envoyé le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("relance")
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="reminder_once")]
+
+    def __str__(self):
+        return f"{self.kind} {self.key}"

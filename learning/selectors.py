@@ -1,0 +1,264 @@
+"""Reads of the learning app that depend on who asks. Lists are filtered in the queryset."""
+
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from cms import selectors as cms_selectors
+from cms.models import Agent, OrgUnit
+from learning.choices import OPEN_STATUSES, EnrollmentStatus
+from learning.models import CoursePage, Enrollment, LessonPage, LessonProgress, QuizAttempt, QuizPage
+from learning.permissions import can_view_all_completions
+
+
+def published_courses():
+    return CoursePage.objects.live().public().order_by("title")
+
+
+def catalogue(request, index_page):
+    """Courses under a catalogue page, with search, filters and the caller's status (2 queries)."""
+    courses = CoursePage.objects.live().public().child_of(index_page).order_by("title")
+    q = (request.GET.get("q") or "").strip()
+    theme = (request.GET.get("theme") or "").strip()
+    duration = (request.GET.get("duration") or "").strip()
+    themes = sorted({t for t in courses.values_list("theme", flat=True) if t})
+    if theme:
+        courses = courses.filter(theme=theme)
+    if duration == "short":
+        courses = courses.filter(estimated_minutes__lte=60)
+    elif duration == "long":
+        courses = courses.filter(estimated_minutes__gt=60)
+    if q:
+        courses = courses.filter(
+            Q(title__icontains=q) | Q(summary__icontains=q) | Q(theme__icontains=q) | Q(search_description__icontains=q)
+        )
+    agent = cms_selectors.agent_for_user(request.user)
+    if agent is not None:
+        mine = Enrollment.objects.filter(agent=agent, course=OuterRef("pk"), status__in=OPEN_STATUSES)
+        courses = courses.annotate(
+            my_status=Subquery(mine.values("status")[:1]), my_progress=Subquery(mine.values("progress")[:1])
+        )
+    return {"courses": courses, "q": q, "theme": theme, "duration": duration, "themes": themes}
+
+
+def open_enrollment(agent, course):
+    if agent is None:
+        return None
+    return Enrollment.objects.filter(agent=agent, course=course, status__in=OPEN_STATUSES).first()
+
+
+def course_outline(user, course, current=None):
+    """Steps with done marks, previous/next around ``current`` and where to resume."""
+    agent = cms_selectors.agent_for_user(user)
+    enrollment = open_enrollment(agent, course)
+    if enrollment is None and agent is not None:  # show the last closed cycle (failed/expired)
+        enrollment = Enrollment.objects.filter(agent=agent, course=course).order_by("-cycle").first()
+    steps = list(course.get_children().live().specific().order_by("path"))
+    done = set()
+    if enrollment is not None:
+        done |= set(LessonProgress.objects.filter(enrollment=enrollment).values_list("lesson_id", flat=True))
+        done |= set(QuizAttempt.objects.filter(enrollment=enrollment, passed=True).values_list("quiz_id", flat=True))
+    outline = [{"page": step, "done": step.pk in done, "is_quiz": isinstance(step, QuizPage)} for step in steps]
+    index = next((i for i, item in enumerate(outline) if current is not None and item["page"].pk == current.pk), None)
+    resume = None
+    if enrollment is not None and enrollment.last_step_id:
+        resume = next((item["page"] for item in outline if item["page"].pk == enrollment.last_step_id), None)
+    first_todo = next((item["page"] for item in outline if not item["done"]), None)
+    return {
+        "enrollment": enrollment,
+        "agent": agent,
+        "outline": outline,
+        "previous_step": outline[index - 1]["page"] if index else None,
+        "next_step": outline[index + 1]["page"] if index is not None and index + 1 < len(outline) else None,
+        "resume_step": resume or first_todo or (steps[0] if steps else None),
+        "is_done": current is not None and current.pk in done,
+    }
+
+
+def quiz_context(user, quiz, enrollment):
+    """Questions without their answers, the caller's attempts and what is left."""
+    attempts = list(QuizAttempt.objects.filter(enrollment=enrollment, quiz=quiz).order_by("number")) if enrollment else []
+    questions = list(quiz.questions)
+    if quiz.shuffle:
+        import random
+
+        rng = random.Random(f"{quiz.pk}:{enrollment.pk if enrollment else 0}:{len(attempts)}")
+        rng.shuffle(questions)
+    public = []
+    for block in questions:
+        item = {"id": block.id, "type": block.block_type, "prompt": block.value["prompt"], "choices": []}
+        if block.block_type in ("single_choice", "multiple_choice"):
+            choices = [{"id": c.id, "text": c.value["text"]} for c in block.value["choices"].bound_blocks]
+            if quiz.shuffle:
+                rng.shuffle(choices)
+            item["choices"] = choices
+        public.append(item)
+    remaining = None if not quiz.attempt_limit else max(0, quiz.attempt_limit - len(attempts))
+    return {
+        "questions": public,
+        "attempts": attempts,
+        "last_attempt": attempts[-1] if attempts else None,
+        "attempts_remaining": remaining,
+        "has_passed": any(a.passed for a in attempts),
+    }
+
+
+def my_enrollments(user):
+    agent = cms_selectors.agent_for_user(user)
+    if agent is None:
+        return Enrollment.objects.none()
+    return (
+        Enrollment.objects.filter(agent=agent)
+        .select_related("course")
+        .order_by("status", "due_at", "course__title")
+    )
+
+
+# --- completions (API, exports) ----------------------------------------------------------
+
+
+def completions_visible_to(user):
+    """HR / service accounts: every enrolment; a manager: their reports' (all levels) and
+    their own; an agent: their own; anyone else: nothing."""
+    base = Enrollment.objects.all()
+    if can_view_all_completions(user):
+        return base
+    agent = cms_selectors.agent_for_user(user)
+    if agent is None:
+        return base.none()
+    return base.filter(Q(agent_id__in=cms_selectors.reports_subquery(agent.pk)) | Q(agent_id=agent.pk))
+
+
+class FilterError(ValueError):
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def filter_completions(queryset, params):
+    """Apply the API filters; raise FilterError naming the bad parameter."""
+    from django.utils.translation import gettext as _
+
+    course = params.get("course")
+    if course:
+        if not str(course).isdigit():
+            raise FilterError("course", _("Identifiant de formation invalide."))
+        queryset = queryset.filter(course_id=int(course))
+    org_unit = params.get("org_unit")
+    if org_unit:
+        unit = OrgUnit.objects.filter(code=org_unit).only("path").first()
+        if unit is None:
+            raise FilterError("org_unit", _("Unité inconnue : %(code)s.") % {"code": org_unit})
+        queryset = queryset.filter(agent__org_unit__path__startswith=unit.path)
+    agent = params.get("agent")
+    if agent:
+        queryset = queryset.filter(agent__employee_number=agent)
+    status = params.get("status")
+    if status:
+        statuses = [s for s in status.split(",") if s]
+        bad = [s for s in statuses if s not in EnrollmentStatus.values]
+        if bad:
+            raise FilterError("status", _("Statut inconnu : %(s)s.") % {"s": ", ".join(bad)})
+        queryset = queryset.filter(status__in=statuses)
+    updated_since = params.get("updated_since")
+    if updated_since:
+        moment = parse_datetime(updated_since.replace(" ", "+"))
+        if moment is None:
+            raise FilterError("updated_since", _("Date ISO 8601 attendue, par exemple 2026-01-31T00:00:00Z."))
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        queryset = queryset.filter(updated_at__gte=moment)
+    return queryset
+
+
+COMPLETION_FIELDS = (
+    "id",
+    "status",
+    "progress",
+    "score",
+    "due_at",
+    "started_at",
+    "completed_at",
+    "expires_at",
+    "certificate_code",
+    "updated_at",
+    "agent__employee_number",
+    "agent__user__first_name",
+    "agent__user__last_name",
+    "agent__user__email",
+    "agent__org_unit__code",
+    "course_id",
+    "course__slug",
+    "course__title",
+)
+
+
+def completion_rows(queryset):
+    """Flat rows (values()) in sync order: one query, no model instances."""
+    return queryset.order_by("updated_at", "id").values(*COMPLETION_FIELDS)
+
+
+# --- team and HR views ---------------------------------------------------------------------
+
+
+def team_enrollments(manager_agent, *, all_levels=False, course_id=None, now=None):
+    """The manager's reports' open enrolments, overdue first (one query)."""
+    now = now or timezone.now()
+    reports = (
+        Agent.objects.filter(pk__in=cms_selectors.reports_subquery(manager_agent.pk))
+        if all_levels
+        else Agent.objects.filter(manager=manager_agent)
+    ).filter(active=True)
+    qs = Enrollment.objects.filter(agent__in=reports, status__in=OPEN_STATUSES + [EnrollmentStatus.FAILED])
+    if course_id:
+        qs = qs.filter(course_id=course_id)
+    overdue = Q(due_at__lt=now) & ~Q(status=EnrollmentStatus.COMPLETED)
+    return (
+        qs.annotate(is_overdue=Exists(Enrollment.objects.filter(pk=OuterRef("pk")).filter(overdue)))
+        .select_related("agent__user", "agent__org_unit", "course")
+        .order_by("-is_overdue", "due_at", "agent__user__last_name", "course__title")
+    )
+
+
+def completion_by_unit(parent=None, *, course_id=None, now=None):
+    """Completion per org unit (children of ``parent``, or directions), subtree totals in one
+    aggregate query over current enrolments."""
+    now = now or timezone.now()
+    units = list(OrgUnit.get_root_nodes() if parent is None else parent.get_children())
+    if not units:
+        return []
+    qs = Enrollment.objects.filter(status__in=OPEN_STATUSES + [EnrollmentStatus.FAILED])
+    if course_id:
+        qs = qs.filter(course_id=course_id)
+    aggregates = {}
+    for unit in units:  # one aggregate with a filtered count per unit: still a single query
+        aggregates[f"t_{unit.pk}"] = Count("pk", filter=Q(agent__org_unit__path__startswith=unit.path))
+        aggregates[f"c_{unit.pk}"] = Count(
+            "pk", filter=Q(agent__org_unit__path__startswith=unit.path, status=EnrollmentStatus.COMPLETED)
+        )
+        aggregates[f"o_{unit.pk}"] = Count(
+            "pk",
+            filter=Q(agent__org_unit__path__startswith=unit.path, due_at__lt=now)
+            & ~Q(status=EnrollmentStatus.COMPLETED),
+        )
+    totals = qs.aggregate(**aggregates)
+    rows = []
+    for unit in units:
+        total, completed = totals[f"t_{unit.pk}"], totals[f"c_{unit.pk}"]
+        rows.append(
+            {
+                "unit": unit,
+                "total": total,
+                "completed": completed,
+                "overdue": totals[f"o_{unit.pk}"],
+                "rate": (completed / total) if total else None,
+                "has_children": unit.numchild > 0,
+            }
+        )
+    return rows
+
+
+def lesson_or_quiz(page_id):
+    page = LessonPage.objects.live().filter(pk=page_id).first()
+    return page or QuizPage.objects.live().filter(pk=page_id).first()
