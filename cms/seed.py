@@ -21,6 +21,14 @@ class SeedContext:
     users: dict = field(default_factory=dict)  # demo login -> User
     agents: dict = field(default_factory=dict)  # demo login -> Agent
     stdout: object = None
+    # Added for seed_demo: the command's --seed, --agents and verbosity, the seeder's key
+    # and the root of the demo org chart (OrgUnit "DGS"). ``rng`` is a random.Random
+    # derived from (seed, key), so one app's seeder never shifts another app's data.
+    seed: int | None = None
+    agent_count: int = 0
+    verbosity: int = 1
+    key: str = ""
+    org_root: object = None
 
     def log(self, message):
         if self.stdout is not None:
@@ -31,8 +39,17 @@ def register_seeder(key, func, order=100):
     _SEEDERS[key] = (order, func)
 
 
+def unregister_seeder(key):
+    _SEEDERS.pop(key, None)
+
+
+def registered_seeders():
+    """``(key, func)`` pairs in call order (order, then key)."""
+    return [(key, func) for key, (order, func) in sorted(_SEEDERS.items(), key=lambda kv: (kv[1][0], kv[0]))]
+
+
 def seeders():
-    return [func for key, (order, func) in sorted(_SEEDERS.items(), key=lambda kv: (kv[1][0], kv[0]))]
+    return [func for key, func in registered_seeders()]
 
 
 def seed_pages(context):

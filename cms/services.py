@@ -1,10 +1,15 @@
 """Every write of the cms app goes through a function here."""
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from wagtail.log_actions import log as log_action
 from wagtail.models import Page, Site
 
-from cms.models import HomePage
+from cms.choices import EmploymentStatus
+from cms.models import Agent, HomePage, OrgUnit
+from cms.selectors import reports_subquery
 
 
 @transaction.atomic
@@ -38,3 +43,225 @@ def ensure_home_page(*, title=None, intro=None):
         if old_root.specific_class is Page and old_root.depth == 2 and not old_root.get_children().exists():
             old_root.delete()  # Wagtail's placeholder "Welcome to your new Wagtail site!"
     return home
+
+
+# --- Organisation directory -------------------------------------------------------------
+#
+# The Wagtail admin ("Annuaire"), imports and seeds all write the directory through these
+# functions. ``actor`` is the user acting (None for system jobs): when given, their model
+# permission is checked and the change is recorded in Wagtail's history under their name.
+# Bad input raises ``ValidationError`` keyed by field name, and nothing is written.
+
+ORG_UNIT_TREE_FIELDS = ["path", "depth", "numchild"]
+
+
+def _check_permission(actor, codename):
+    if actor is not None and not actor.has_perm(codename):
+        raise PermissionDenied
+
+
+def _field_errors(instance, *, exclude):
+    """``full_clean`` errors of ``instance`` as ``{field: [ValidationError, ...]}``."""
+    try:
+        instance.full_clean(exclude=exclude)
+    except ValidationError as error:
+        return dict(error.error_dict)
+    return {}
+
+
+def _raise_if_errors(*error_dicts):
+    errors = {}
+    for error_dict in error_dicts:
+        for field, field_errors in error_dict.items():
+            if not isinstance(field_errors, list):
+                field_errors = [field_errors]
+            errors.setdefault(field, []).extend(field_errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _parent_path(path):
+    return path[: -OrgUnit.steplen]
+
+
+@transaction.atomic
+def create_org_unit(*, code, name, kind, parent=None, actor=None):
+    """Create a unit at the root of the org chart, or under ``parent`` (sorted by code)."""
+    _check_permission(actor, "cms.add_orgunit")
+    unit = OrgUnit(code=(code or "").strip(), name=(name or "").strip(), kind=kind)
+    _raise_if_errors(_field_errors(unit, exclude=ORG_UNIT_TREE_FIELDS))
+    if parent is None:
+        unit = OrgUnit.add_root(instance=unit)
+    else:
+        # Fresh, locked parent: treebeard computes the new path from its numchild.
+        parent = OrgUnit.objects.select_for_update().get(pk=parent.pk)
+        unit = parent.add_child(instance=unit)
+    log_action(unit, "wagtail.create", user=actor)
+    return unit
+
+
+def validate_org_unit_parent(org_unit, parent):
+    """Errors (``{"parent": [...]}``) if ``org_unit`` cannot be moved under ``parent``."""
+    if parent is None or org_unit is None or org_unit.pk is None:
+        return {}
+    if parent.pk == org_unit.pk:
+        return {"parent": [ValidationError(_("Une unité ne peut pas être rattachée à elle-même."), code="self")]}
+    if parent.path.startswith(org_unit.path):
+        return {
+            "parent": [
+                ValidationError(
+                    _(
+                        "« %(parent)s » est une sous-unité de « %(unit)s » : une unité ne peut pas être "
+                        "rattachée à l'une de ses propres sous-unités."
+                    ),
+                    code="descendant",
+                    params={"parent": parent, "unit": org_unit},
+                )
+            ]
+        }
+    return {}
+
+
+@transaction.atomic
+def update_org_unit(*, org_unit, code, name, kind, parent, actor=None):
+    """Rename / recode a unit and, when ``parent`` changes, move it with its whole subtree.
+
+    ``parent=None`` makes it a root unit. A unit cannot be moved under itself or under one
+    of its own sub-units (the error names the ``parent`` field).
+    """
+    _check_permission(actor, "cms.change_orgunit")
+    unit = OrgUnit.objects.select_for_update().get(pk=org_unit.pk)
+    old_code = unit.code
+    if parent is not None:
+        parent = OrgUnit.objects.select_for_update().get(pk=parent.pk)
+    errors = validate_org_unit_parent(unit, parent)
+    unit.code, unit.name, unit.kind = (code or "").strip(), (name or "").strip(), kind
+    _raise_if_errors(errors, _field_errors(unit, exclude=ORG_UNIT_TREE_FIELDS))
+    unit.save(update_fields=["code", "name", "kind"])
+
+    new_parent_path = parent.path if parent is not None else ""
+    if new_parent_path != _parent_path(unit.path) or unit.code != old_code:
+        # Siblings are kept sorted by code (OrgUnit.node_order_by), hence the "sorted" positions.
+        if parent is None:
+            unit.move(OrgUnit.get_first_root_node(), "sorted-sibling")
+        else:
+            unit.move(parent, "sorted-child")
+        unit.refresh_from_db()
+    log_action(unit, "wagtail.edit", user=actor)
+    return unit
+
+
+def validate_manager(agent, manager):
+    """Errors (``{"manager": [...]}``) if ``manager`` cannot be the N+1 of ``agent``.
+
+    An agent cannot be their own manager, nor be managed by someone below them in the
+    manager chain (walking up from the proposed manager must never reach the agent): one
+    recursive query, whatever the depth.
+    """
+    if manager is None or agent is None or agent.pk is None:
+        return {}
+    if manager.pk == agent.pk:
+        return {"manager": [ValidationError(_("Un agent ne peut pas être son propre responsable."), code="self")]}
+    if Agent.objects.filter(pk=manager.pk, id__in=reports_subquery(agent.pk)).exists():
+        return {
+            "manager": [
+                ValidationError(
+                    _(
+                        "%(manager)s est déjà sous la responsabilité de %(agent)s (directement ou non) : "
+                        "la chaîne hiérarchique formerait une boucle."
+                    ),
+                    code="cycle",
+                    params={"manager": manager.full_name, "agent": agent.full_name},
+                )
+            ]
+        }
+    return {}
+
+
+@transaction.atomic
+def save_agent(
+    *,
+    agent=None,
+    employee_number,
+    first_name,
+    last_name,
+    email="",
+    org_unit,
+    manager=None,
+    job_title="",
+    category="",
+    corps="",
+    grade="",
+    employment_status=EmploymentStatus.TITULAIRE,
+    active=True,
+    actor=None,
+):
+    """Create (``agent=None``) or update an agent profile together with its user account.
+
+    On creation the account's username is the employee number in lower case and it gets an
+    unusable password (agents sign in through the identity provider or a reset link). On
+    update the username is left alone. Agents are never deleted: set ``active=False``.
+    """
+    creating = agent is None
+    _check_permission(actor, "cms.add_agent" if creating else "cms.change_agent")
+    User = get_user_model()
+    employee_number = (employee_number or "").strip()
+    errors = {}
+    if creating:
+        username = employee_number.lower()
+        user = User(username=username)
+        user.set_unusable_password()
+        agent = Agent()
+        if username:
+            try:
+                User._meta.get_field(User.USERNAME_FIELD).run_validators(username)
+            except ValidationError:
+                errors["employee_number"] = [
+                    ValidationError(
+                        _("Le matricule sert d'identifiant de connexion : lettres, chiffres et @ . + - _ uniquement."),
+                        code="invalid_username",
+                    )
+                ]
+            else:
+                if User.objects.filter(username__iexact=username).exists():
+                    errors["employee_number"] = [
+                        ValidationError(
+                            _("Un compte utilisateur « %(username)s » existe déjà."),
+                            code="username_taken",
+                            params={"username": username},
+                        )
+                    ]
+    else:
+        agent = Agent.objects.select_for_update().select_related("user").get(pk=agent.pk)
+        user = agent.user
+
+    user.first_name = (first_name or "").strip()
+    user.last_name = (last_name or "").strip()
+    user.email = (email or "").strip()
+    agent.employee_number = employee_number
+    agent.org_unit = org_unit
+    agent.manager = manager
+    agent.job_title = (job_title or "").strip()
+    agent.category = category or ""
+    agent.corps = (corps or "").strip()
+    agent.grade = (grade or "").strip()
+    agent.employment_status = employment_status
+    agent.active = bool(active)
+
+    for name, label in (("last_name", _("Le nom est obligatoire.")), ("first_name", _("Le prénom est obligatoire."))):
+        if not getattr(user, name):
+            errors.setdefault(name, []).append(ValidationError(label, code="required"))
+    manager_errors = validate_manager(agent, manager)
+    _raise_if_errors(
+        errors,
+        _field_errors(user, exclude=["username", "password"]),
+        # The manager errors say more than the "agent_not_own_manager" constraint would.
+        _field_errors(agent, exclude=["user", "manager"] if manager_errors else ["user"]),
+        manager_errors,
+    )
+
+    user.save()
+    agent.user = user
+    agent.save()
+    log_action(agent, "wagtail.create" if creating else "wagtail.edit", user=actor)
+    return agent

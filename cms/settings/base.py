@@ -208,7 +208,9 @@ SPECTACULAR_SETTINGS = {
 # --- Security headers and CSP (django-csp 4)
 from csp.constants import NONE, SELF  # noqa: E402
 
+# Wagtail's admin and the API docs need inline scripts; the policy covers the public site.
 CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ("/admin/", "/django-admin/", "/api/v1/docs/", "/api/v1/redoc/"),
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
@@ -223,8 +225,6 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     }
 }
-# Wagtail's admin needs inline scripts; the policy applies to the public site only.
-CSP_EXCLUDE_URL_PREFIXES = ("/admin/", "/django-admin/", "/api/v1/docs/")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -39,3 +39,12 @@ def test_documented_variables_are_the_required_ones():
     doc = (ROOT / "docs" / "deployment.md").read_text()
     for name in PRODUCTION_ENV:
         assert f"`{name}`" in doc
+
+
+def test_csp_is_strict_on_the_site_and_off_in_the_wagtail_admin(client, db):
+    from cms.services import ensure_home_page
+
+    ensure_home_page()
+    site = client.get("/")
+    assert "script-src 'self'" in site["Content-Security-Policy"]
+    assert "Content-Security-Policy" not in client.get("/admin/login/")

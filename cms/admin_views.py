@@ -1,0 +1,406 @@
+"""Wagtail admin "Annuaire": browse, search, filter and edit the organisation directory.
+
+Lists start from the selectors (``org_units_visible_to`` / ``agents_visible_to``) and run a
+fixed number of queries whatever the number of rows (annotations and ``select_related``,
+no per-row lookups). Create and edit views validate with the forms of ``cms.forms`` and
+save through ``cms.services``. Nothing here deletes: agents are deactivated, units moved.
+"""
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Length, Substr
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.forms.choosers import BaseFilterForm
+from wagtail.admin.ui.tables import Column, StatusFlagColumn, TitleColumn
+from wagtail.admin.views import generic
+from wagtail.admin.views.generic import chooser as chooser_views
+from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.chooser import ChooserViewSet
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets import BooleanRadioSelect
+from wagtail.permission_policies import ModelPermissionPolicy
+
+from cms import selectors, services
+from cms.choices import Category, EmploymentStatus, OrgUnitKind
+from cms.forms import AGENT_CHOOSER_NAMESPACE, AgentForm, OrgUnitChoiceField, OrgUnitForm
+from cms.models import Agent, OrgUnit
+
+AGENT_SEARCH_FIELDS = ["user__last_name", "user__first_name", "user__email", "employee_number"]
+ORG_UNIT_SEARCH_FIELDS = ["name", "code"]
+MAX_SEARCH_TERMS = 8
+
+
+def search_by_terms(queryset, query, fields):
+    """Every word of ``query`` must appear (case-insensitively) in one of ``fields``.
+
+    Plain ORM lookups: the directory is not in the Wagtail search index, and "Dupont Marie"
+    or a partial employee number must both find their agent.
+    """
+    for term in query.split()[:MAX_SEARCH_TERMS]:
+        condition = Q()
+        for field in fields:
+            condition |= Q(**{f"{field}__icontains": term})
+        queryset = queryset.filter(condition)
+    return queryset
+
+
+def add_service_errors(form, error):
+    """Attach a service ``ValidationError`` to the form, on the field it names when possible."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+class DirectoryPermissionPolicy(ModelPermissionPolicy):
+    """Django model permissions, except that nobody deletes directory rows, not even a
+    superuser: agents are deactivated (their history must survive) and units are moved."""
+
+    def user_has_permission(self, user, action):
+        return action != "delete" and super().user_has_permission(user, action)
+
+    def users_with_any_permission(self, actions):
+        actions = [action for action in actions if action != "delete"]
+        if not actions:
+            return get_user_model().objects.none()
+        return super().users_with_any_permission(actions)
+
+
+# --- shared view behaviour
+
+
+class StableOrderingMixin:
+    """Appends the primary key to the ordering so that pagination never skips or repeats rows."""
+
+    def order_queryset(self, queryset):
+        queryset = super().order_queryset(queryset)
+        ordering = list(queryset.query.order_by) or list(self.model._meta.ordering)
+        if "pk" not in ordering and "-pk" not in ordering:
+            ordering.append("pk")
+        return queryset.order_by(*ordering)
+
+
+class ServiceFormMixin:
+    """The service raises ``ValidationError`` for what the form cannot see (e.g. a concurrent
+    change): show it on the form instead of a server error. The transaction is rolled back."""
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            self.produced_error_code = "validation_error"
+            self.produced_error_message = self.get_error_message()
+            return self.form_invalid(form)
+
+
+class NoDeleteEditView(ServiceFormMixin, generic.EditView):
+    @cached_property
+    def can_delete(self):
+        return False
+
+
+class NoDeleteModelViewSet(ModelViewSet):
+    """A ModelViewSet without delete, copy nor usage views.
+
+    Not in Wagtail's reference index either: that would add work to every save of an
+    agent (imports touch tens of thousands) for a "usage" page nobody needs here.
+    """
+
+    copy_view_enabled = False
+    inspect_view_enabled = False
+    add_to_reference_index = False
+    removed_views = {"delete", "usage"}
+
+    def get_common_view_kwargs(self, **kwargs):
+        return super().get_common_view_kwargs(delete_url_name=None, usage_url_name=None, **kwargs)
+
+    def get_urlpatterns(self):
+        return [pattern for pattern in super().get_urlpatterns() if pattern.name not in self.removed_views]
+
+    def get_permissions_to_register(self):
+        content_type = ContentType.objects.get_for_model(self.model)
+        codenames = [f"{action}_{self.model_name}" for action in ("add", "change", "view")]
+        return Permission.objects.filter(content_type=content_type, codename__in=codenames)
+
+
+# --- org units
+
+
+class OrgUnitTitleColumn(TitleColumn):
+    """Unit name, indented by depth while the list is in tree order."""
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        table = parent_context["table"]
+        if table.ordering in (None, "path") and instance.depth > 1:
+            indent = "\u00a0" * 4 * (instance.depth - 2) + "└\u00a0"
+            context["value"] = format_html('<span aria-hidden="true">{}</span>{}', indent, context["value"])
+        return context
+
+
+class OrgUnitFilterSet(WagtailFilterSet):
+    kind = django_filters.ChoiceFilter(
+        label=_("Type"), choices=OrgUnitKind.choices, empty_label=_("Tous"), widget=forms.RadioSelect
+    )
+
+    class Meta:
+        model = OrgUnit
+        fields = ["kind"]
+
+
+class OrgUnitIndexView(StableOrderingMixin, generic.IndexView):
+    add_item_label = _("Ajouter une unité")
+
+    def get_base_queryset(self):
+        active_agents = (
+            Agent.objects.filter(org_unit=OuterRef("pk"), active=True)
+            .order_by()
+            .values("org_unit")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        parent_name = OrgUnit.objects.filter(
+            path=Substr(OuterRef("path"), 1, Length(OuterRef("path")) - OrgUnit.steplen)
+        ).values("name")[:1]
+        return selectors.org_units_visible_to(self.request.user).annotate(
+            agent_count=Coalesce(Subquery(active_agents), 0),
+            parent_name=Subquery(parent_name),
+        )
+
+    @cached_property
+    def columns(self):
+        title_class = self._get_title_column_class(OrgUnitTitleColumn)
+        return [
+            title_class("name", label=_("Nom"), sort_key="name", get_url=self.get_edit_url),
+            Column("parent_name", label=_("Rattachement"), sort_key=None),
+            Column("code", label=_("Code"), sort_key="code"),
+            Column("kind", label=_("Type"), accessor="get_kind_display", sort_key="kind"),
+            Column("agent_count", label=_("Agents actifs"), sort_key="agent_count"),
+        ]
+
+
+class OrgUnitCreateView(ServiceFormMixin, generic.CreateView):
+    def save_instance(self):
+        return services.create_org_unit(actor=self.request.user, **self.form.service_kwargs())
+
+
+class OrgUnitEditView(NoDeleteEditView):
+    def save_instance(self):
+        return services.update_org_unit(org_unit=self.object, actor=self.request.user, **self.form.service_kwargs())
+
+
+class OrgUnitViewSet(NoDeleteModelViewSet):
+    model = OrgUnit
+    name = "annuaire_unites"
+    url_prefix = "annuaire/unites"
+    icon = "folder-open-inverse"
+    menu_label = _("Unités")
+    index_view_class = OrgUnitIndexView
+    add_view_class = OrgUnitCreateView
+    edit_view_class = OrgUnitEditView
+    filterset_class = OrgUnitFilterSet
+    search_fields = ORG_UNIT_SEARCH_FIELDS
+    search_backend_name = None  # Django ORM lookups on search_fields, not the search index
+    ordering = "path"
+    list_per_page = 50
+
+    def get_form_class(self, for_update=False):
+        return OrgUnitForm
+
+
+# --- agents
+
+
+class OrgUnitSubtreeFilter(django_filters.ModelChoiceFilter):
+    """Agents of a unit and of every unit below it (one index range scan on the path)."""
+
+    class field_class(django_filters.fields.ModelChoiceField):
+        label_from_instance = OrgUnitChoiceField.label_from_instance
+
+    def filter(self, queryset, value):
+        if value:
+            return queryset.filter(org_unit__path__startswith=value.path)
+        return queryset
+
+
+class AgentFilterSet(WagtailFilterSet):
+    org_unit = OrgUnitSubtreeFilter(
+        label=_("Unité (sous-unités comprises)"),
+        queryset=lambda request: OrgUnit.objects.order_by("path"),
+        empty_label=_("Toutes"),
+    )
+    category = django_filters.ChoiceFilter(
+        label=_("Catégorie"), choices=Category.choices, empty_label=_("Toutes"), widget=forms.RadioSelect
+    )
+    employment_status = django_filters.ChoiceFilter(
+        label=_("Statut"), choices=EmploymentStatus.choices, empty_label=_("Tous"), widget=forms.RadioSelect
+    )
+    active = django_filters.BooleanFilter(label=_("Actif"), widget=BooleanRadioSelect)
+
+    class Meta:
+        model = Agent
+        fields = ["org_unit", "category", "employment_status", "active"]
+
+
+def manager_name(agent):
+    return agent.manager.full_name if agent.manager_id else ""
+
+
+class AgentIndexView(StableOrderingMixin, generic.IndexView):
+    add_item_label = _("Ajouter un agent")
+
+    def get_base_queryset(self):
+        # HR: select_related("user", "org_unit", "manager__user"), so no per-row query.
+        return selectors.agents_visible_to(self.request.user)
+
+    def search_queryset(self, queryset):
+        if not self.is_searching:
+            return queryset
+        return search_by_terms(queryset, self.search_query, AGENT_SEARCH_FIELDS)
+
+    @cached_property
+    def columns(self):
+        title_class = self._get_title_column_class(TitleColumn)
+        return [
+            title_class(
+                "full_name", label=_("Nom"), accessor="full_name", sort_key="user__last_name", get_url=self.get_edit_url
+            ),
+            Column("employee_number", label=_("Matricule"), sort_key="employee_number"),
+            Column("org_unit", label=_("Unité"), sort_key="org_unit__path"),
+            Column("job_title", label=_("Poste"), sort_key="job_title"),
+            Column("category", label=_("Catégorie"), accessor="get_category_display", sort_key="category"),
+            Column("manager", label=_("Responsable (N+1)"), accessor=manager_name),
+            StatusFlagColumn(
+                "active", label=_("État"), true_label=_("Actif"), false_label=_("Inactif"), sort_key="active"
+            ),
+        ]
+
+
+class AgentCreateView(ServiceFormMixin, generic.CreateView):
+    def save_instance(self):
+        return services.save_agent(actor=self.request.user, **self.form.service_kwargs())
+
+
+class AgentEditView(NoDeleteEditView):
+    def get_queryset(self):
+        return Agent.objects.select_related("user", "org_unit", "manager__user")
+
+    def save_instance(self):
+        return services.save_agent(agent=self.object, actor=self.request.user, **self.form.service_kwargs())
+
+
+class AgentViewSet(NoDeleteModelViewSet):
+    model = Agent
+    name = "annuaire_agents"
+    url_prefix = "annuaire/agents"
+    icon = "user"
+    menu_label = _("Agents")
+    index_view_class = AgentIndexView
+    add_view_class = AgentCreateView
+    edit_view_class = AgentEditView
+    filterset_class = AgentFilterSet
+    search_fields = AGENT_SEARCH_FIELDS
+    search_backend_name = None
+    list_per_page = 50
+
+    def get_form_class(self, for_update=False):
+        return AgentForm
+
+
+class DirectoryViewSetGroup(ViewSetGroup):
+    menu_label = _("Annuaire")
+    menu_name = "annuaire"
+    menu_icon = "group"
+    menu_order = 250
+    items = (OrgUnitViewSet, AgentViewSet)
+
+
+# --- agent chooser (the manager field: too many agents for a select)
+
+
+class AgentChooserFilterForm(BaseFilterForm):
+    q = forms.CharField(
+        label=_("Rechercher"),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("Nom, prénom, courriel ou matricule")}),
+    )
+
+    def filter(self, objects):
+        objects = super().filter(objects)
+        query = self.cleaned_data.get("q")
+        if query:
+            objects = search_by_terms(objects, query, AGENT_SEARCH_FIELDS)
+            self.is_searching = True
+            self.search_query = query
+        return objects
+
+
+class AgentChooseMixin:
+    filter_form_class = AgentChooserFilterForm
+    per_page = 20
+
+    def get_object_list(self):
+        # Only the agents the user may see (all of them for HR).
+        return selectors.agents_visible_to(self.request.user).filter(active=True)
+
+    @property
+    def title_column(self):
+        column = super().title_column
+        column.label = _("Agent")
+        return column
+
+    @property
+    def columns(self):
+        return [
+            self.title_column,
+            Column("org_unit", label=_("Unité")),
+            Column("job_title", label=_("Poste")),
+        ]
+
+
+class AgentChooseView(AgentChooseMixin, chooser_views.ChooseView):
+    pass
+
+
+class AgentChooseResultsView(AgentChooseMixin, chooser_views.ChooseResultsView):
+    pass
+
+
+class AgentChosenView(chooser_views.ChosenView):
+    def get_object(self, pk):
+        return selectors.agents_visible_to(self.request.user).get(pk=pk)
+
+
+class AgentChosenMultipleView(chooser_views.ChosenMultipleView):
+    def get_objects(self, pks):
+        return selectors.agents_visible_to(self.request.user).filter(pk__in=pks)
+
+
+class AgentChooserViewSet(ChooserViewSet):
+    model = Agent
+    name = AGENT_CHOOSER_NAMESPACE
+    url_prefix = "annuaire/choisir-agent"
+    icon = "user"
+    choose_one_text = _("Choisir un agent")
+    choose_another_text = _("Choisir un autre agent")
+    edit_item_text = _("Modifier cet agent")
+    choose_view_class = AgentChooseView
+    choose_results_view_class = AgentChooseResultsView
+    chosen_view_class = AgentChosenView
+    chosen_multiple_view_class = AgentChosenMultipleView
+    # cms.forms.AgentChooserWidget is used explicitly; do not change other apps' forms.
+    register_widget = False
+
+    def get_urlpatterns(self):
+        # No "create" tab: agents are created from the directory, through the service.
+        return [pattern for pattern in super().get_urlpatterns() if pattern.name != "create"]

@@ -1,0 +1,210 @@
+"""Browser tests: Playwright drives Debian's Chromium against pytest-django's live server.
+
+Playwright's own browser download cannot work here, so the browser is always
+``/usr/bin/chromium`` (``executable_path``). Every test in this folder is marked ``e2e``
+and skipped, with a message saying how to install the browser, when it is missing.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's password
+E2E_DIR = Path(__file__).parent
+
+
+def _is_e2e(item):
+    return E2E_DIR in Path(str(item.fspath)).parents
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config, items):
+    """Mark the browser tests ``e2e``, skip them when Chromium is missing, run them last.
+
+    Marking happens before the other implementations run (so ``-m "not e2e"`` sees the
+    marker), sorting after them (pytest-django puts transactional tests last). Once
+    Playwright has started, an event loop runs in the main thread until the session ends;
+    running the browser tests last keeps every other test out of that state.
+    """
+    skip = None
+    if not CHROMIUM.exists():
+        skip = pytest.mark.skip(reason="Browser tests need Debian's Chromium: apt-get install -y chromium")
+    for item in items:
+        if _is_e2e(item):
+            item.add_marker(pytest.mark.e2e)
+            if skip is not None:
+                item.add_marker(skip)
+    result = yield
+    items.sort(key=_is_e2e)  # stable: the order within each group is kept
+    return result
+
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
+# in a thread with a running loop unless DJANGO_ALLOW_ASYNC_UNSAFE says it is safe (the
+# calls are still synchronous). It is set around each browser test only (setup, call and
+# teardown), so that other tests and the subprocesses they start never inherit it.
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    try:
+        return (yield)
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's launch options, pointed at Debian's Chromium, headless."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "headless": True,
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):
+    """``page.goto("/")`` goes to pytest-django's live server."""
+    return live_server.url
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """The browser asks for French, like the agents', in a desktop-sized window."""
+    return {
+        **browser_context_args,
+        "locale": "fr-FR",
+        "viewport": {"width": 1280, "height": 800},
+    }
+
+
+@pytest.fixture(scope="session")
+def _db_snapshots(django_db_setup):
+    """The snapshots ``serialized_rollback`` restores, taken when the test databases were made."""
+    from django.db import connections
+
+    return {
+        conn.alias: conn._test_serialized_contents
+        for conn in connections.all()
+        if hasattr(conn, "_test_serialized_contents")
+    }
+
+
+@pytest.fixture(scope="session")
+def playwright(_db_snapshots, playwright):
+    """pytest-playwright's Playwright, started after the test databases exist.
+
+    Playwright's sync API leaves an event loop running in the main thread, and while one
+    runs Django keeps a second set of connection objects (asgiref ``Local`` with
+    ``thread_critical``). The snapshots were taken on the first set, so they are handed
+    to the second here; without them serialized rollback would silently do nothing.
+    """
+    from django.db import connections
+
+    for alias, contents in _db_snapshots.items():
+        if not hasattr(connections[alias], "_test_serialized_contents"):
+            connections[alias]._test_serialized_contents = contents
+    return playwright
+
+
+@pytest.fixture
+def site_db(transactional_db, django_db_serialized_rollback):
+    """The live server sees committed data only, hence a transactional database.
+
+    Flushing after each transactional test would also remove the rows the migrations
+    create (Wagtail's root page and locale, the role groups); serialized rollback puts
+    them back before the next test.
+    """
+    from cms.services import ensure_home_page
+
+    ensure_home_page()
+
+
+@pytest.fixture
+def demo(site_db):
+    """The demo chain: ``agent`` in a bureau, N+1 ``manager``, N+2 ``reviewer``."""
+    from tests.factories import AgentFactory, OrgUnitFactory
+
+    direction = OrgUnitFactory(code="DRH", name="Direction des ressources humaines", kind="direction")
+    service = OrgUnitFactory(code="DRH-SF", name="Service de la formation", kind="service", parent=direction)
+    bureau = OrgUnitFactory(code="DRH-SF-B1", name="Bureau des parcours", kind="bureau", parent=service)
+    reviewer = AgentFactory(user__username="reviewer", org_unit=direction)
+    manager = AgentFactory(user__username="manager", org_unit=service, manager=reviewer)
+    agent = AgentFactory(user__username="agent", org_unit=bureau, manager=manager)
+    return {"agent": agent, "manager": manager, "reviewer": reviewer, "password": PASSWORD}
+
+
+def _format_violations(violations):
+    lines = []
+    for violation in violations:
+        lines.append(
+            f"- {violation['id']} [{violation['impact']}] {violation['help']} ({violation.get('helpUrl', '')})"
+        )
+        for node in violation["nodes"]:
+            target = ", ".join(" ".join(t) if isinstance(t, list) else t for t in node["target"])
+            lines.append(f"    {target}")
+            summary = (node.get("failureSummary") or "").replace("\n", " ")
+            if summary:
+                lines.append(f"      {summary}")
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="session")
+def axe():
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
+
+
+@pytest.fixture
+def axe_check(axe):
+    """``axe_check(page)``: run axe on the page; fail on any serious or critical violation.
+
+    Moderate and minor findings do not fail the test (they are reported by axe only).
+    """
+
+    def check(page):
+        results = axe.run(page)
+        violations = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        if violations:
+            pytest.fail(
+                f"axe found {len(violations)} serious or critical violation(s) on {page.url}:\n"
+                + _format_violations(violations),
+                pytrace=False,
+            )
+        return results
+
+    return check
+
+
+@pytest.fixture
+def login():
+    """``login(page, username, password)``: sign in through the real form, with the keyboard."""
+
+    def do_login(page, username, password=PASSWORD):
+        page.goto("/compte/connexion/")
+        page.get_by_label("Nom d’utilisateur").fill(username)
+        password_field = page.get_by_label("Mot de passe")
+        password_field.fill(password)
+        password_field.press("Enter")
+        page.wait_for_load_state()
+        return page
+
+    return do_login
