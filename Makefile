@@ -26,11 +26,13 @@ demo: migrate
 run: demo
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-# The whole suite (unit, API, browser tests when /usr/bin/chromium exists).
+# The whole suite: lint, migrations check, unit/API tests on two processes, then the
+# browser tests (skipped with a message when /usr/bin/chromium is missing).
 test: install
 	$(BIN)/ruff check .
 	DJANGO_SETTINGS_MODULE=cms.settings.test $(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 -m "not e2e" tests
+	$(PY) -m pytest -m e2e tests/e2e
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,3 +7,12 @@ class AppraisalConfig(AppConfig):
     label = "appraisal"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = _("Entretien professionnel")
+
+    def ready(self):
+        from appraisal.dashboard import MyAppraisalPanel
+        from appraisal.demo import seed_appraisal
+        from cms import dashboard, seed
+
+        dashboard.register_panel(MyAppraisalPanel())
+        # After the learning seeder (order 100): its courses can be named as training needs.
+        seed.register_seeder("appraisal.campaign", seed_appraisal, order=200)

@@ -86,3 +86,131 @@ def overdue(campaign, now=None):
         .select_related("agent__user", "agent__org_unit", "evaluator__user")
         .order_by("state", "agent__org_unit__path")
     )
+
+
+def own_appraisals(agent):
+    """An agent's own appraisals, latest campaign first (one query)."""
+    return (
+        Appraisal.objects.filter(agent=agent)
+        .select_related("campaign", "evaluator__user", "reviewer__user")
+        .order_by("-campaign__year", "-created_at")
+    )
+
+
+def evaluator_state_counts(agent):
+    """{state: count} of the appraisals an evaluator (or delegate) conducts (one query)."""
+    rows = Appraisal.objects.filter(evaluator=agent).exclude(state=S.CANCELLED).values("state").annotate(n=Count("pk"))
+    return {row["state"]: row["n"] for row in rows.order_by()}
+
+
+def revision_requests_to_answer(agent):
+    """Revision requests waiting for the reviewer's answer (one query)."""
+    from appraisal.choices import RevisionState
+
+    return (
+        Appraisal.objects.filter(reviewer=agent, revision_state=RevisionState.REQUESTED)
+        .select_related("campaign", "agent__user", "evaluator__user")
+        .order_by("revision_requested_at")
+    )
+
+
+def is_reviewer(agent):
+    """Whether an agent is the reviewer (N+2) of any appraisal (one query)."""
+    return Appraisal.objects.filter(reviewer=agent).exists()
+
+
+# --- HR dashboards (appraisal/hr_views.py) ---------------------------------------------------
+
+
+def _state_counts(counter=None):
+    counter = counter or {}
+    return {state: counter.get(state, 0) for state in S.values}
+
+
+def _with_totals(counts):
+    total = sum(counts.values())
+    active = total - counts[S.CANCELLED]
+    return {
+        "counts": counts,
+        "total": total,
+        "active": active,
+        "final_rate": counts[S.FINAL] / active if active else None,
+    }
+
+
+def unit_progress(campaign, parent=None):
+    """Counts by state per child unit of ``parent`` (the directions when None), plus the
+    agents attached to ``parent`` itself and the level's total.
+
+    The same figures as ``progress_by_unit`` in one GROUP BY on the unit path prefix (a
+    single pass over the campaign's appraisals, whatever the number of units), plus one query
+    for the units: two queries in all. Returns ``{"rows": [{"unit", "has_children",
+    "counts", "total", "active", "final_rate"}], "own": {...} | None, "all": {...}}``.
+    """
+    from collections import Counter, defaultdict
+
+    from django.db.models.functions import Substr
+
+    from cms.models import OrgUnit
+
+    units = list(OrgUnit.get_root_nodes() if parent is None else parent.get_children())
+    depth = 1 if parent is None else parent.depth + 1
+    appraisals = Appraisal.objects.filter(campaign=campaign)
+    if parent is not None:
+        appraisals = appraisals.filter(agent__org_unit__path__startswith=parent.path)
+    grouped = (
+        appraisals.annotate(prefix=Substr("agent__org_unit__path", 1, depth * OrgUnit.steplen))
+        .values("prefix", "state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    by_prefix, overall = defaultdict(Counter), Counter()
+    for row in grouped:
+        by_prefix[row["prefix"]][row["state"]] += row["n"]
+        overall[row["state"]] += row["n"]
+    rows = [
+        {"unit": unit, "has_children": unit.numchild > 0, **_with_totals(_state_counts(by_prefix.get(unit.path)))}
+        for unit in units
+    ]
+    own = _with_totals(_state_counts(by_prefix.get(parent.path))) if parent is not None else None
+    return {"rows": rows, "own": own, "all": _with_totals(_state_counts(overall))}
+
+
+def unit_progress_detail(campaign, parent=None):
+    """One row per unit of the subtree (every level, in tree order) with the counts of its
+    whole subtree and of its own agents: two queries (units, GROUP BY unit and state), the
+    roll-up is done in memory (units, not appraisals)."""
+    from collections import Counter, defaultdict
+
+    from cms.models import OrgUnit
+
+    units = OrgUnit.objects.order_by("path").only("pk", "code", "name", "path", "depth", "kind")
+    appraisals = Appraisal.objects.filter(campaign=campaign)
+    if parent is not None:
+        units = units.filter(path__startswith=parent.path)
+        appraisals = appraisals.filter(agent__org_unit__path__startswith=parent.path)
+    units = list(units)
+    own = defaultdict(Counter)
+    for unit_id, state, n in (
+        appraisals.values("agent__org_unit_id", "state").annotate(n=Count("pk")).order_by().values_list(
+            "agent__org_unit_id", "state", "n"
+        )
+    ):
+        own[unit_id][state] += n
+    by_path = {unit.path: unit for unit in units}
+    subtree = defaultdict(Counter)
+    for unit in units:
+        if unit.pk not in own:
+            continue
+        for length in range(OrgUnit.steplen, len(unit.path) + 1, OrgUnit.steplen):
+            ancestor = by_path.get(unit.path[:length])
+            if ancestor is not None:
+                subtree[ancestor.pk].update(own[unit.pk])
+    return [
+        {
+            "unit": unit,
+            "own": _with_totals(_state_counts(own.get(unit.pk))),
+            **_with_totals(_state_counts(subtree.get(unit.pk))),
+        }
+        for unit in units
+    ]

@@ -35,3 +35,18 @@ def daily():
 
     workflow.expire_revision_requests()
     return reminders.send_all()
+
+
+@task(takes_context=True)
+def export_zip_task(context, *, campaign_id, org_unit_code, requested_by_id):
+    """ZIP of the final reports of an org unit subtree; returns the file's storage name.
+
+    The task result id names the export: its progress is in ``pdf.export_status(id)``."""
+    from appraisal import pdf
+
+    return pdf.export_zip(
+        campaign_id=campaign_id,
+        org_unit_code=org_unit_code,
+        requested_by_id=requested_by_id,
+        export_id=context.task_result.id,
+    )

@@ -8,13 +8,21 @@ from cms import roles
 from cms.models import Agent, OrgUnit
 
 
+_NO_AGENT = object()
+
+
 def agent_for_user(user):
+    """The user's Agent (with unit, N+1 and N+2), cached on the user object for the request."""
     if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
         return None
-    try:
-        return Agent.objects.select_related("org_unit", "manager__user", "manager__manager__user").get(user=user)
-    except Agent.DoesNotExist:
-        return None
+    cached = getattr(user, "_parcours_agent", None)
+    if cached is None:
+        cached = (
+            Agent.objects.select_related("org_unit", "manager__user", "manager__manager__user").filter(user=user).first()
+            or _NO_AGENT
+        )
+        user._parcours_agent = cached
+    return None if cached is _NO_AGENT else cached
 
 
 def role_names(user):

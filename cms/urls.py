@@ -30,6 +30,10 @@ urlpatterns = [
     ),
     path("compte/", include("django.contrib.auth.urls")),
     path("", include(app_patterns)),
+    path("formation/", include("learning.urls")),
+    path("entretiens/", include("appraisal.urls")),
+    path("recrutement/", include("recruitment.urls")),
+    path("rh/entretiens/", include("appraisal.hr_urls")),
 ]
 
 if settings.DEBUG:

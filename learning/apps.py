@@ -7,3 +7,15 @@ class LearningConfig(AppConfig):
     label = "learning"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = _("E-learning")
+
+    def ready(self):
+        from cms import dashboard, seed
+        from cms.importer import register_import_listener
+        from learning import services
+        from learning.dashboard import MyCoursesPanel, TeamTrainingPanel
+        from learning.demo import seed_learning
+
+        dashboard.register_panel(MyCoursesPanel())
+        dashboard.register_panel(TeamTrainingPanel())
+        seed.register_seeder("learning.courses", seed_learning, order=100)
+        register_import_listener(services.assign_newcomers)

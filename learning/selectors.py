@@ -142,7 +142,7 @@ def filter_completions(queryset, params):
 
     course = params.get("course")
     if course:
-        if not str(course).isdigit():
+        if not (str(course).isascii() and str(course).isdigit()):
             raise FilterError("course", _("Identifiant de formation invalide."))
         queryset = queryset.filter(course_id=int(course))
     org_unit = params.get("org_unit")
@@ -262,3 +262,30 @@ def completion_by_unit(parent=None, *, course_id=None, now=None):
 def lesson_or_quiz(page_id):
     page = LessonPage.objects.live().filter(pk=page_id).first()
     return page or QuizPage.objects.live().filter(pk=page_id).first()
+
+
+# --- completion API: visibility shaped for paging (appended with learning/api) ---------------
+
+
+def completions_visible_to_paged(user, *, materialise_team=None):
+    """The rows of ``completions_visible_to(user)``, shaped for paging in ``(updated_at, id)``
+    order over millions of enrolments.
+
+    PostgreSQL estimates the recursive reports CTE at hundreds of thousands of rows whatever
+    the team, so ``agent_id IN (CTE) OR agent_id = me`` turns into a walk of the whole sync
+    index that re-scans the CTE for every row: 10 to 20 s for a manager of 54 agents on
+    1.1 million enrolments. Reading the team's ids first (one more query, whatever the team
+    size) gives the planner an exact list, which PostgreSQL hashes: about 15 ms. SQLite keeps
+    the subquery: it plans it well, and its variable limit would refuse a large list.
+    """
+    from django.db import connection
+
+    if materialise_team is None:
+        materialise_team = connection.vendor == "postgresql"
+    if not materialise_team or can_view_all_completions(user):
+        return completions_visible_to(user)
+    agent = cms_selectors.agent_for_user(user)
+    if agent is None:
+        return Enrollment.objects.none()
+    team = Agent.objects.filter(pk__in=cms_selectors.reports_subquery(agent.pk)).values_list("pk", flat=True)
+    return Enrollment.objects.filter(agent_id__in=[agent.pk, *team])

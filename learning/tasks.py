@@ -8,7 +8,7 @@ def render_certificate(enrollment_id):
     """Render and store the certificate PDF of a completed enrolment."""
     from learning import certificates
 
-    return certificates.ensure_certificate_file(enrollment_id)
+    return certificates.ensure_certificate_file(enrollment_id).certificate_file.name or None
 
 
 @task()
@@ -17,7 +17,7 @@ def apply_assignment(assignment_id):
     from learning import services
     from learning.models import Assignment
 
-    return services.apply_assignment(assignment=Assignment.objects.select_related("org_unit").get(pk=assignment_id))
+    return services.apply_assignment(assignment=Assignment.objects.select_related("org_unit").get(pk=assignment_id))  # an int
 
 
 @task()

@@ -184,7 +184,10 @@ def can_manage(user, opening):
 
     if not user.is_authenticated:
         return False
-    return has_role(user, roles.HR) or opening.recruiters.filter(pk=user.pk).exists()
+    # The saved list, read from the table: ``opening.recruiters`` may hold unsaved, in-memory
+    # changes (modelcluster), which neither grant rights nor support a ``pk`` lookup.
+    recruiters = type(opening).recruiters.through.objects
+    return has_role(user, roles.HR) or recruiters.filter(jobopeningpage_id=opening.pk, user_id=user.pk).exists()
 
 
 def _check_move(application, to_status, reason, actor):
@@ -289,6 +292,8 @@ def undo_batch(*, batch, actor, now=None):
             application = Application.objects.select_for_update().get(pk=event.application_id)
             if not can_manage(actor, event.application.opening):
                 raise PermissionDenied(_("Vous ne gérez pas ce recrutement."))
+            if event.application.opening.state != OpeningState.OPEN:
+                raise Conflict(_("Ce recrutement est clos : l'action groupée ne peut plus être annulée."))
             if application.status != event.to_status:
                 raise Conflict(_("La candidature %(ref)s a changé depuis : annulation impossible.") % {"ref": application.reference})
             _apply_move(application, event.from_status, actor, _("Annulation de l'action groupée"), "", now, batch=f"undo-{batch}"[:32])
@@ -332,8 +337,10 @@ def render_message(kind, language, context):
     return Template(template.subject).render(ctx).strip(), Template(template.body).render(ctx).strip()
 
 
-def send_message(*, application_id, kind, token=None, actor_id=None, extra=None, language="fr"):
-    """Render a MessageTemplate, send it and keep a copy in the event log."""
+def send_message(*, application_id, kind, token=None, actor_id=None, extra=None, language="fr", attachments=None):
+    """Render a MessageTemplate, send it and keep a copy in the event log.
+
+    ``attachments``: optional ``(filename, content, mimetype)`` triples (e.g. an ICS invitation)."""
     from django.conf import settings
     from django.core.mail import EmailMessage
     from django.urls import NoReverseMatch, reverse
@@ -353,7 +360,10 @@ def send_message(*, application_id, kind, token=None, actor_id=None, extra=None,
     if rendered is None:
         return None
     subject, body = rendered
-    EmailMessage(subject=subject, body=body, to=[candidate.email]).send()
+    email = EmailMessage(subject=subject, body=body, to=[candidate.email])
+    for attachment in attachments or ():
+        email.attach(*attachment)
+    email.send()
     now = timezone.now()
     Candidate.objects.filter(pk=candidate.pk).update(last_contact_at=now)
     return ApplicationEvent.objects.create(

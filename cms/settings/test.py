@@ -1,6 +1,7 @@
 """Test settings: fast hashing, in-memory e-mail, tasks run immediately."""
 
 import os
+import tempfile
 
 os.environ.setdefault("TASKS_BACKEND", "immediate")
 
@@ -12,8 +13,9 @@ ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
-MEDIA_ROOT = BASE_DIR / ".pytest_cache" / "media"  # noqa: F405
-PRIVATE_ROOT = BASE_DIR / ".pytest_cache" / "private"  # noqa: F405
+_FILES = Path(tempfile.mkdtemp(prefix="parcours-test-files-"))  # noqa: F405
+MEDIA_ROOT = _FILES / "media"
+PRIVATE_ROOT = _FILES / "private"
 STORAGES["private"]["OPTIONS"]["location"] = str(PRIVATE_ROOT)  # noqa: F405
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405

@@ -1,0 +1,448 @@
+"""Forms of the appraisal front end.
+
+``ContentForm`` is the evaluator's compte rendu: its fields come from the campaign's frozen
+template (``Campaign.template_snapshot``), so it is not a Django ``Form``: it reads the POST
+into the answers format of ``Appraisal.answers`` (see ``appraisal/blocks.py``) and gives the
+templates one plain dict per section. Input names and ids are ``s__<section id>`` for a
+text, ``s__<section>__<criterion>__level`` / ``__comment`` for the criteria grid,
+``s__<section>__<objective pk>__status`` / ``__comment`` for last year's objectives and
+``s__<section>__<row>__<field>`` for the repeatable rows (objectives, training needs), the
+number of rows being posted in ``s__<section>__rows``. The same partial templates render
+the blank form of a template in the Wagtail snippet preview.
+
+The workflow actions each have a small Django form whose field names are the parameter
+names of ``workflow.perform`` (so that its ``ValidationError`` lands on the right field).
+"""
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from appraisal.choices import ObjectiveStatus
+
+TEXT_KINDS = {"free_text", "overall", "career"}
+ROW_KINDS = {"objectives", "training_needs"}
+EXTRA_ROWS = 3
+MAX_ROWS = 100
+MAX_TEXT = 20000
+DATE_INPUTS = ("%Y-%m-%d", "%d/%m/%Y")
+
+
+def field_name(section_id, *parts):
+    return "__".join(["s", str(section_id), *(str(p) for p in parts)])
+
+
+def _parse_date(raw):
+    raw = (raw or "").strip()
+    for fmt in DATE_INPUTS:
+        try:
+            return datetime.datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _row_count(data, section_id):
+    raw = str(data.get(field_name(section_id, "rows"), "")).strip()
+    return min(int(raw), MAX_ROWS) if raw.isdigit() and len(raw) < 4 else 0
+
+
+class ContentForm:
+    """The compte rendu as the evaluator writes it (see the module docstring)."""
+
+    def __init__(self, *, snapshot, carried=(), courses=(), answers=None, data=None):
+        self.snapshot = list(snapshot or [])
+        self.carried = list(carried)
+        self.courses = list(courses)
+        self.course_ids = {pk for pk, _title in self.courses}
+        self.data = data
+        self.is_bound = data is not None
+        self.errors = []  # [{"id": html id or None, "label": str, "message": str}]
+        self._field_errors = {}
+        self.answers = None
+        if self.is_bound:
+            self.values, self.answers = self._parse(data)
+        else:
+            self.values = self._initial(answers or {})
+
+    # --- errors ---------------------------------------------------------------------------
+
+    def is_valid(self):
+        return self.is_bound and not self.errors
+
+    def add_error(self, html_id, label, message):
+        self.errors.append({"id": html_id, "label": str(label), "message": str(message)})
+        if html_id:
+            self._field_errors.setdefault(html_id, []).append(str(message))
+
+    def field_errors(self, html_id):
+        return self._field_errors.get(html_id, [])
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def _initial(self, answers):
+        """Answers as stored → the display values (strings) of every section."""
+        values = {}
+        for section in self.snapshot:
+            kind, sid = section["type"], section["id"]
+            stored = answers.get(sid)
+            if kind in TEXT_KINDS:
+                values[sid] = stored if isinstance(stored, str) else ""
+            elif kind in ("criteria_grid", "results"):
+                values[sid] = (
+                    {str(k): v for k, v in stored.items() if isinstance(v, dict)} if isinstance(stored, dict) else {}
+                )
+            elif kind in ROW_KINDS:
+                rows = [row for row in stored if isinstance(row, dict)] if isinstance(stored, list) else []
+                if kind == "training_needs":
+                    rows = [{"course": str(row.get("course") or ""), "text": row.get("text", "")} for row in rows]
+                values[sid] = rows
+        return values
+
+    def _parse(self, data):
+        values, answers = {}, {}
+        for section in self.snapshot:
+            kind, sid, spec = section["type"], section["id"], section.get("value") or {}
+            title = spec.get("title", "")
+            if kind in TEXT_KINDS:
+                text = str(data.get(field_name(sid), ""))
+                values[sid] = text
+                if len(text) > MAX_TEXT:
+                    self.add_error(
+                        field_name(sid), title, _("Le texte ne doit pas dépasser %(n)s caractères.") % {"n": MAX_TEXT}
+                    )
+                answers[sid] = text.strip()
+            elif kind == "criteria_grid":
+                values[sid], answers[sid] = self._parse_grid(data, sid, spec)
+            elif kind == "results":
+                values[sid], answers[sid] = self._parse_results(data, sid, title)
+            elif kind == "objectives":
+                values[sid], answers[sid] = self._parse_objectives(data, sid)
+            elif kind == "training_needs":
+                values[sid], answers[sid] = self._parse_needs(data, sid)
+        return values, answers
+
+    def _parse_grid(self, data, sid, spec):
+        levels = [level["id"] for level in spec.get("scale") or []]
+        shown, stored = {}, {}
+        for criterion in spec.get("criteria") or []:
+            cid = criterion["id"]
+            label = (criterion.get("value") or {}).get("label", "")
+            level = str(data.get(field_name(sid, cid, "level"), "")).strip()
+            comment = str(data.get(field_name(sid, cid, "comment"), ""))
+            shown[cid] = {"level": level, "comment": comment}
+            if level and level not in levels:
+                first = field_name(sid, cid, "level", levels[0]) if levels else None
+                self.add_error(first, label, _("Choisissez un niveau de l'échelle."))
+                level = ""
+            if len(comment) > MAX_TEXT:
+                self.add_error(field_name(sid, cid, "comment"), label, _("Le commentaire est trop long."))
+            if level or comment.strip():
+                stored[cid] = {"level": level, "comment": comment.strip()}
+        return shown, stored
+
+    def _parse_results(self, data, sid, title):
+        shown, stored = {}, {}
+        for objective in self.carried:
+            key = str(objective.pk)
+            status = str(data.get(field_name(sid, key, "status"), "")).strip()
+            comment = str(data.get(field_name(sid, key, "comment"), ""))
+            shown[key] = {"status": status, "comment": comment}
+            if status and status not in ObjectiveStatus.values:
+                self.add_error(
+                    field_name(sid, key, "status"), objective.title, _("Choisissez un résultat de la liste.")
+                )
+                status = ""
+            if status or comment.strip():
+                stored[key] = {"status": status, "comment": comment.strip()}
+        return shown, stored
+
+    def _parse_objectives(self, data, sid):
+        rows = []
+        for index in range(_row_count(data, sid)):
+            row = {f: str(data.get(field_name(sid, index, f), "")) for f in ("title", "indicators", "due_on")}
+            if any(v.strip() for v in row.values()):
+                rows.append(row)
+        stored = []
+        for index, row in enumerate(rows):
+            label = _("Objectif n° %(n)s") % {"n": index + 1}
+            title = row["title"].strip()
+            if not title:
+                self.add_error(field_name(sid, index, "title"), label, _("Indiquez l'intitulé de l'objectif."))
+            elif len(title) > 500:
+                self.add_error(
+                    field_name(sid, index, "title"), label, _("L'intitulé ne doit pas dépasser 500 caractères.")
+                )
+            due_on = ""
+            if row["due_on"].strip():
+                day = _parse_date(row["due_on"])
+                if day is None:
+                    self.add_error(
+                        field_name(sid, index, "due_on"),
+                        label,
+                        _("Échéance invalide : indiquez une date (JJ/MM/AAAA)."),
+                    )
+                else:
+                    due_on = day.isoformat()
+            stored.append({"title": title, "indicators": row["indicators"].strip(), "due_on": due_on})
+        return rows, stored
+
+    def _parse_needs(self, data, sid):
+        rows = []
+        for index in range(_row_count(data, sid)):
+            row = {f: str(data.get(field_name(sid, index, f), "")).strip() for f in ("course", "text")}
+            if row["course"] or row["text"]:
+                rows.append(row)
+        stored = []
+        for index, row in enumerate(rows):
+            label = _("Besoin de formation n° %(n)s") % {"n": index + 1}
+            course = None
+            if row["course"]:
+                if row["course"].isdigit() and int(row["course"]) in self.course_ids:
+                    course = int(row["course"])
+                else:
+                    self.add_error(field_name(sid, index, "course"), label, _("Choisissez une formation du catalogue."))
+            if len(row["text"]) > MAX_TEXT:
+                self.add_error(field_name(sid, index, "text"), label, _("Le texte est trop long."))
+            stored.append({"course": course, "text": row["text"]})
+        return rows, stored
+
+    # --- rendering --------------------------------------------------------------------------
+
+    def sections(self):
+        """One dict per section for ``appraisal/partials/section_fields.html``: the snapshot's
+        ``type``, ``id`` and ``value`` plus the current values and errors."""
+        out = []
+        for section in self.snapshot:
+            kind, sid, spec = section["type"], section["id"], section.get("value") or {}
+            view = {"type": kind, "id": sid, "value": spec, "name": field_name(sid)}
+            current = self.values.get(sid)
+            if kind in TEXT_KINDS:
+                view["text"] = current or ""
+                view["errors"] = self.field_errors(field_name(sid))
+            elif kind == "criteria_grid":
+                current = current or {}
+                view["criteria"] = [
+                    {
+                        "id": c["id"],
+                        "value": c.get("value") or {},
+                        "level": (current.get(c["id"]) or {}).get("level", ""),
+                        "comment": (current.get(c["id"]) or {}).get("comment", ""),
+                        "errors": [
+                            *self.field_errors(
+                                field_name(sid, c["id"], "level", (spec.get("scale") or [{}])[0].get("id"))
+                            ),
+                            *self.field_errors(field_name(sid, c["id"], "comment")),
+                        ],
+                    }
+                    for c in spec.get("criteria") or []
+                ]
+            elif kind == "results":
+                current = current or {}
+                view["carried"] = [
+                    {
+                        "objective": o,
+                        "key": str(o.pk),
+                        "status": (current.get(str(o.pk)) or {}).get("status", ""),
+                        "comment": (current.get(str(o.pk)) or {}).get("comment", ""),
+                        "errors": self.field_errors(field_name(sid, o.pk, "status")),
+                    }
+                    for o in self.carried
+                ]
+            elif kind in ROW_KINDS:
+                fields = ("title", "indicators", "due_on") if kind == "objectives" else ("course", "text")
+                rows = list(current or [])
+                blank = {f: "" for f in fields}
+                view["rows"] = [
+                    {
+                        "index": index,
+                        **{f: str(row.get(f) or "") for f in fields},
+                        "errors": {f: self.field_errors(field_name(sid, index, f)) for f in fields},
+                    }
+                    for index, row in enumerate([*rows, *([blank] * EXTRA_ROWS)])
+                ]
+            out.append(view)
+        return out
+
+
+def missing_section_ids(snapshot, missing_titles):
+    """The ids of the text sections whose titles ``workflow.missing_required_sections`` named."""
+    titles = set(missing_titles)
+    return [s["id"] for s in snapshot if s["type"] in TEXT_KINDS and (s.get("value") or {}).get("title") in titles]
+
+
+# --- workflow actions -----------------------------------------------------------------------
+
+
+def _textarea(rows=3):
+    return forms.Textarea(attrs={"rows": rows})
+
+
+class ActionForm(forms.Form):
+    """Base of the action forms: the cleaned data are the parameters of ``workflow.perform``."""
+
+    def __init__(self, *args, appraisal=None, **kwargs):
+        self.appraisal = appraisal
+        super().__init__(*args, **kwargs)
+
+    def params(self):
+        return {k: v for k, v in self.cleaned_data.items() if k != "certify"}
+
+
+class ConvokeForm(ActionForm):
+    interview_at = forms.DateTimeField(
+        label=_("Date et heure de l'entretien"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    place = forms.CharField(label=_("Lieu de l'entretien"), max_length=255, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.appraisal is not None:
+            days = self.appraisal.campaign.notice_days
+            self.fields["interview_at"].help_text = _(
+                "Au moins %(days)s jours après l'envoi de la convocation (format JJ/MM/AAAA HH:MM si votre navigateur "
+                "ne propose pas de calendrier)."
+            ) % {"days": days}
+            self.fields["place"].initial = self.appraisal.interview_place
+            if self.appraisal.interview_at:
+                self.fields["interview_at"].initial = timezone.localtime(self.appraisal.interview_at)
+
+
+class HoldForm(ActionForm):
+    pass
+
+
+class NotifyForm(ActionForm):
+    reason = forms.CharField(
+        label=_("Motif du retard"),
+        required=False,
+        widget=_textarea(),
+        help_text=_("À indiquer seulement si le délai de notification après l'entretien est dépassé."),
+    )
+
+
+class AcknowledgeForm(ActionForm):
+    observations = forms.CharField(
+        label=_("Vos observations (facultatif)"),
+        required=False,
+        max_length=MAX_TEXT,
+        widget=_textarea(8),
+        help_text=_("Sur la conduite de l'entretien, les sujets abordés et le compte rendu."),
+    )
+    certify = forms.BooleanField(
+        label=_("Je certifie avoir pris connaissance du compte rendu"),
+        required=True,
+        error_messages={"required": _("Cochez la case pour certifier avoir pris connaissance du compte rendu.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.appraisal is not None:
+            self.fields["observations"].initial = self.appraisal.observations
+
+
+class RecordRefusalForm(ActionForm):
+    reason = forms.CharField(label=_("Motif (refus de signer ou absence)"), widget=_textarea())
+    date = forms.DateField(
+        label=_("Date du constat"),
+        input_formats=DATE_INPUTS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Entre la notification et aujourd'hui (JJ/MM/AAAA)."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date"].initial = timezone.localdate()
+
+
+class VisaForm(ActionForm):
+    pass
+
+
+class CancelForm(ActionForm):
+    reason = forms.CharField(label=_("Motif de l'annulation"), widget=_textarea())
+
+
+class DelegateForm(ActionForm):
+    evaluator = forms.CharField(
+        label=_("Matricule du nouvel évaluateur"),
+        max_length=50,
+        help_text=_("Le matricule de l'agent qui conduira l'entretien."),
+    )
+    reason = forms.CharField(label=_("Motif de la délégation"), widget=_textarea())
+
+
+class RequestRevisionForm(ActionForm):
+    reason = forms.CharField(label=_("Motif de la demande de révision"), widget=_textarea(5))
+
+
+class AnswerRevisionForm(ActionForm):
+    decision = forms.ChoiceField(
+        label=_("Réponse"),
+        choices=[
+            ("accept", _("Accepter : le compte rendu sera corrigé puis notifié à nouveau")),
+            ("reject", _("Rejeter la demande")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label=_("Motivation de la réponse"), widget=_textarea())
+
+
+class ReferCapForm(ActionForm):
+    reason = forms.CharField(label=_("Observations (facultatif)"), required=False, widget=_textarea())
+
+
+class RecordCapOpinionForm(ActionForm):
+    opinion = forms.CharField(label=_("Avis de la CAP"), widget=_textarea(5))
+
+
+ACTION_FORMS = {
+    "convoke": ConvokeForm,
+    "hold": HoldForm,
+    "notify": NotifyForm,
+    "acknowledge": AcknowledgeForm,
+    "record_refusal": RecordRefusalForm,
+    "visa": VisaForm,
+    "cancel": CancelForm,
+    "delegate": DelegateForm,
+    "request_revision": RequestRevisionForm,
+    "answer_revision": AnswerRevisionForm,
+    "refer_cap": ReferCapForm,
+    "record_cap_opinion": RecordCapOpinionForm,
+}
+
+# Title of each action's form and label of its button.
+ACTION_LABELS = {
+    "convoke": (_("Convoquer l'agent"), _("Envoyer la convocation")),
+    "hold": (_("Déclarer l'entretien tenu"), _("L'entretien a eu lieu")),
+    "notify": (_("Signer et notifier le compte rendu"), _("Signer et notifier")),
+    "acknowledge": (_("Signer le compte rendu"), _("Signer : j'ai pris connaissance")),
+    "record_refusal": (_("Constater un refus ou une absence de signature"), _("Enregistrer le constat")),
+    "visa": (_("Viser le compte rendu"), _("Viser")),
+    "cancel": (_("Annuler l'entretien"), _("Annuler l'entretien")),
+    "delegate": (_("Déléguer l'entretien"), _("Déléguer")),
+    "request_revision": (_("Demander la révision du compte rendu"), _("Envoyer la demande")),
+    "answer_revision": (_("Répondre à la demande de révision"), _("Envoyer la réponse")),
+    "refer_cap": (_("Saisir la commission administrative paritaire (CAP)"), _("Saisir la CAP")),
+    "record_cap_opinion": (_("Enregistrer l'avis de la CAP"), _("Enregistrer l'avis")),
+}
+
+# The message shown once the action is done.
+ACTION_DONE = {
+    "convoke": _("La convocation a été envoyée à l'agent."),
+    "hold": _("L'entretien est déclaré tenu : vous pouvez rédiger le compte rendu."),
+    "notify": _("Le compte rendu est signé et notifié à l'agent."),
+    "acknowledge": _("Vous avez signé le compte rendu. Il est transmis à l'autorité hiérarchique pour visa."),
+    "record_refusal": _("Le refus ou l'absence de signature est enregistré."),
+    "visa": _("Le compte rendu est visé : il est définitif."),
+    "cancel": _("L'entretien est annulé."),
+    "delegate": _("L'entretien est délégué."),
+    "request_revision": _("Votre demande de révision est envoyée à l'autorité hiérarchique."),
+    "answer_revision": _("Votre réponse à la demande de révision est enregistrée."),
+    "refer_cap": _("La saisine de la CAP est enregistrée."),
+    "record_cap_opinion": _("L'avis de la CAP est enregistré."),
+}

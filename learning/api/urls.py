@@ -1,0 +1,14 @@
+"""Mounted at the root of ``/api/v1/`` by cms/api/urls.py."""
+
+from django.urls import path
+
+from learning.api import views
+
+urlpatterns = [
+    path("courses/", views.CourseListView.as_view(), name="api-courses"),
+    path("completions/", views.CompletionListView.as_view(), name="api-completions"),
+    path("completions/export.csv", views.CompletionExportView.as_view(), name="api-completions-export"),
+    path("me/enrollments/", views.MyEnrollmentsView.as_view(), name="api-my-enrollments"),
+    path("me/lessons/<int:lesson_id>/complete/", views.CompleteLessonView.as_view(), name="api-lesson-complete"),
+    path("me/quizzes/<int:quiz_id>/attempts/", views.QuizAttemptsView.as_view(), name="api-quiz-attempts"),
+]

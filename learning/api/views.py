@@ -1,0 +1,499 @@
+"""Completion API views: thin, reads through learning.selectors, writes through learning.services.
+
+Query budget (does not grow with the rows returned): authentication, the caller's roles
+and permissions, the caller's agent profile, at most one org unit lookup for the
+``org_unit`` filter, then one query for the page (or one streamed query for the CSV).
+"""
+
+import csv
+import io
+from contextlib import contextmanager
+from datetime import datetime
+from itertools import islice
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections, transaction
+from django.db.models import Q
+from django.http import StreamingHttpResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.pagination import Cursor
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cms.api.pagination import CursorPagination
+from learning import selectors, services
+from learning.api.serializers import (
+    CSV_HEADER,
+    CertificateUrl,
+    CompletionSerializer,
+    CourseSerializer,
+    ErrorSerializer,
+    QuizAttemptRequestSerializer,
+    QuizAttemptResultSerializer,
+    SelfEnrollmentRequestSerializer,
+    csv_values,
+)
+from learning.models import Enrollment, LessonPage, QuizPage
+
+# --- errors --------------------------------------------------------------------------------
+
+
+class ConflictError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict."
+    default_code = "conflict"
+
+
+def invalid(errors):
+    """A 400 whose ``detail`` names the field(s) and whose ``errors`` maps them to messages."""
+    errors = {
+        field: [str(m) for m in messages] if isinstance(messages, list | tuple) else [str(messages)]
+        for field, messages in errors.items()
+    }
+    detail = " ".join(f"{field} : {' '.join(messages)}" for field, messages in errors.items())
+    return exceptions.ValidationError({"detail": detail, "errors": errors})
+
+
+def validated(serializer):
+    """The serializer's validated data, or a 400 naming the field(s)."""
+    if not serializer.is_valid():
+        raise invalid(serializer.errors)
+    return serializer.validated_data
+
+
+@contextmanager
+def service_errors():
+    """Map the services' exceptions to API errors: 400 (naming the field), 403, 409."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        raise invalid(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}) from exc
+    except DjangoPermissionDenied as exc:
+        raise exceptions.PermissionDenied(str(exc) or None) from exc
+    except services.Conflict as exc:
+        raise ConflictError(str(exc)) from exc
+
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description=_("Paramètre ou donnée invalide (nommé dans errors).")),
+    401: OpenApiResponse(ErrorSerializer, description=_("Authentification requise.")),
+    403: OpenApiResponse(ErrorSerializer, description=_("Action non permise.")),
+    404: OpenApiResponse(ErrorSerializer, description=_("Introuvable.")),
+    409: OpenApiResponse(ErrorSerializer, description=_("Impossible dans l'état actuel.")),
+}
+
+
+def errors(*codes):
+    return {code: ERRORS[code] for code in codes}
+
+
+# --- pagination ------------------------------------------------------------------------------
+
+
+class KeysetCursorPagination(CursorPagination):
+    """Cursor over a unique ``(field, "id")`` key, without OFFSET.
+
+    DRF's cursor keeps only the first ordering field in the cursor and walks ties with an
+    offset capped at 1000: rows updated together (bulk expiry gives thousands of rows the
+    same ``updated_at``) would then be skipped or repeated. Here the cursor holds both
+    values and the page filters ``(field, id) > (value, id)`` written so that an index on
+    ``(field, id)`` serves it as a range scan.
+    """
+
+    ordering = ("id",)  # subclasses: (field, "id")
+
+    def parse_position_value(self, text):
+        return text
+
+    def format_position_value(self, value):
+        return str(value)
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        try:
+            value, sep, pk = cursor.position.rpartition("|")
+            if not sep:
+                raise ValueError(cursor.position)
+            position = (self.parse_position_value(value), int(pk))
+        except (TypeError, ValueError) as exc:
+            raise exceptions.NotFound(self.invalid_cursor_message) from exc
+        return Cursor(offset=0, reverse=cursor.reverse, position=position)
+
+    def encode_cursor(self, cursor):
+        if cursor.position is not None:
+            value, pk = cursor.position
+            cursor = Cursor(offset=0, reverse=cursor.reverse, position=f"{self.format_position_value(value)}|{pk}")
+        return super().encode_cursor(cursor)
+
+    def _get_position_from_instance(self, instance, ordering=None):
+        field, key = self.ordering
+        if isinstance(instance, dict):
+            return instance[field], instance[key]
+        return getattr(instance, field), getattr(instance, key)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        self.cursor = self.decode_cursor(request)
+        field, key = self.ordering
+        backwards = bool(self.cursor and self.cursor.reverse)
+        position = self.cursor.position if self.cursor else None
+        if backwards:
+            queryset = queryset.order_by(f"-{field}", f"-{key}")
+            if position is not None:
+                value, pk = position
+                queryset = queryset.filter(
+                    Q(**{f"{field}__lte": value}), Q(**{f"{field}__lt": value}) | Q(**{f"{key}__lt": pk})
+                )
+        else:
+            queryset = queryset.order_by(field, key)
+            if position is not None:
+                value, pk = position
+                queryset = queryset.filter(
+                    Q(**{f"{field}__gte": value}), Q(**{f"{field}__gt": value}) | Q(**{f"{key}__gt": pk})
+                )
+        results = list(queryset[: self.page_size + 1])
+        more = len(results) > self.page_size
+        page = results[: self.page_size]
+        if backwards:
+            page.reverse()
+            self.has_previous, self.has_next = more, True
+        else:
+            self.has_next, self.has_previous = more, position is not None
+        first = self._get_position_from_instance(page[0]) if page else None
+        last = self._get_position_from_instance(page[-1]) if page else None
+        # An empty page in one direction means "nothing beyond the cursor": the other link
+        # restarts from that end (a cursor without position).
+        self.next_position = last
+        self.previous_position = first
+        self.page = page
+        self.display_page_controls = self.has_previous or self.has_next
+        return page
+
+    def get_next_link(self):
+        if not self.has_next:
+            return None
+        return self.encode_cursor(Cursor(offset=0, reverse=False, position=self.next_position))
+
+    def get_previous_link(self):
+        if not self.has_previous:
+            return None
+        return self.encode_cursor(Cursor(offset=0, reverse=True, position=self.previous_position))
+
+
+class CompletionCursorPagination(KeysetCursorPagination):
+    """Sync order: ``(updated_at, id)``; ``page_size`` up to 1000."""
+
+    ordering = ("updated_at", "id")
+
+    def parse_position_value(self, text):
+        return datetime.fromisoformat(text)
+
+    def format_position_value(self, value):
+        return value.isoformat()
+
+
+class CoursePagination(KeysetCursorPagination):
+    ordering = ("title", "id")
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+_PLACEHOLDER = 987654321012
+
+
+def certificate_url(request):
+    """Prefix and suffix of the certificates' absolute URLs, computed once per request."""
+    try:
+        path = reverse("learning:certificate_download", kwargs={"enrollment_id": _PLACEHOLDER})
+    except NoReverseMatch:  # the site URLs of the learning app are not mounted: the documented path
+        path = f"/formation/attestations/{_PLACEHOLDER}.pdf"
+    prefix, _sep, suffix = request.build_absolute_uri(path).rpartition(str(_PLACEHOLDER))
+    return CertificateUrl(prefix, suffix)
+
+
+MAX_COURSE_ID = 2**63 - 1
+MAX_EMPLOYEE_NUMBER = 32  # cms.Agent.employee_number max_length
+
+
+def filter_params(query_params):
+    """The filters as a plain dict; ``status`` may be repeated or comma separated."""
+    params = {key: query_params.get(key, "").strip() for key in ("course", "org_unit", "agent", "updated_since")}
+    params["status"] = ",".join(v.strip() for v in query_params.getlist("status") if v.strip())
+    course, agent = params["course"], params["agent"]
+    if course and not (course.isascii() and course.isdigit() and 0 < int(course) <= MAX_COURSE_ID):
+        raise invalid({"course": _("Identifiant de formation invalide.")})
+    if agent and (len(agent) > MAX_EMPLOYEE_NUMBER or not agent.isprintable()):
+        raise invalid({"agent": _("Matricule invalide.")})
+    return params
+
+
+def visible_completions(request):
+    """The caller's visible enrolments with the query-string filters applied (400 if bad)."""
+    params = filter_params(request.query_params)
+    try:
+        return selectors.filter_completions(selectors.completions_visible_to_paged(request.user), params)
+    except selectors.FilterError as exc:
+        raise invalid({exc.field: exc.message}) from exc
+
+
+def enrollment_item(request, enrollment_id):
+    row = selectors.completion_rows(Enrollment.objects.filter(pk=enrollment_id)).get()
+    return CompletionSerializer(row, context={"certificate_url": certificate_url(request)}).data
+
+
+COMPLETION_FILTERS = [
+    OpenApiParameter("course", OpenApiTypes.INT, description=_("Identifiant de formation.")),
+    OpenApiParameter("org_unit", OpenApiTypes.STR, description=_("Code d'unité : l'unité et tout son sous-arbre.")),
+    OpenApiParameter("agent", OpenApiTypes.STR, description=_("Matricule de l'agent.")),
+    OpenApiParameter(
+        "status",
+        OpenApiTypes.STR,
+        description=_(
+            "Un ou plusieurs statuts séparés par des virgules : not_started, in_progress, completed, failed, expired."
+        ),
+    ),
+    OpenApiParameter(
+        "updated_since",
+        OpenApiTypes.DATETIME,
+        description=_(
+            "ISO 8601 ; lignes modifiées à partir de cet instant (inclus), pour la synchronisation incrémentale."
+        ),
+    ),
+]
+
+
+# --- courses -------------------------------------------------------------------------------------
+
+
+class CourseListView(generics.ListAPIView):
+    """Published courses, by title."""
+
+    serializer_class = CourseSerializer
+    pagination_class = CoursePagination
+
+    def get_queryset(self):
+        return selectors.published_courses()
+
+    @extend_schema(operation_id="courses_list", responses={200: CourseSerializer(many=True), **errors(401)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+# --- completions ------------------------------------------------------------------------------
+
+
+class CompletionListView(generics.ListAPIView):
+    """Enrolments the caller may see, in sync order ``(updated_at, id)``, cursor paginated.
+
+    An agent sees their own; a manager their reports' (all levels) and their own; HR and
+    holders of ``learning.view_all_completions`` (service accounts) everything.
+    """
+
+    serializer_class = CompletionSerializer
+    pagination_class = CompletionCursorPagination
+
+    def get_queryset(self):
+        return selectors.completion_rows(visible_completions(self.request))
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "certificate_url": certificate_url(self.request)}
+
+    @extend_schema(
+        operation_id="completions_list",
+        parameters=COMPLETION_FILTERS,
+        responses={200: CompletionSerializer(many=True), **errors(400, 401, 404)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class IgnoreClientContentNegotiation(BaseContentNegotiation):
+    """The CSV is not a DRF renderer: errors are JSON whatever the ``Accept`` header."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+EXPORT_CHUNK = 2000
+# Excel (French locale) reads UTF-8 only with a byte order mark; CSV libraries (pandas,
+# Python's utf-8-sig, PostgreSQL COPY ... HEADER) ignore or skip it. See docs/api.md.
+BOM = "\ufeff"
+DELIMITERS = {"comma": ",", "semicolon": ";"}
+
+
+def export_queryset(queryset, certificate_url):
+    """The export's rows: sync order, every CSV column computed by the database."""
+    return csv_values(queryset.order_by("updated_at", "id"), certificate_url)
+
+
+def stream_rows(queryset):
+    """``queryset.iterator()`` through a server-side cursor, fetched EXPORT_CHUNK rows at a time.
+
+    On PostgreSQL the cursor is read inside a transaction: outside one, Django declares it
+    WITH HOLD, and PostgreSQL then computes and stores the whole result before the first
+    row. ``cursor_tuple_fraction = 1`` makes the planner optimise for reading every row
+    (hash joins and one sort, as COPY does) rather than for the first ones (an index walk
+    with a lookup per row, half as fast here). The transaction also gives the file one
+    consistent snapshot. A client that disconnects closes the generator: the transaction
+    ends there.
+    """
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        yield from queryset.iterator(chunk_size=EXPORT_CHUNK)
+        return
+    with transaction.atomic(using=queryset.db):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+        yield from queryset.iterator(chunk_size=EXPORT_CHUNK)
+
+
+def csv_stream(rows, delimiter=","):
+    """Yield the CSV in chunks of EXPORT_CHUNK rows: one ``writerows`` per chunk, flat memory."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    yield BOM + buffer.getvalue()
+    rows = iter(rows)
+    try:
+        while chunk := list(islice(rows, EXPORT_CHUNK)):
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerows(chunk)
+            yield buffer.getvalue()
+    finally:
+        if hasattr(rows, "close"):
+            rows.close()  # ends the export's transaction at once if the client went away
+
+
+class CompletionExportView(APIView):
+    """The rows of ``completions/`` with the same filters and visibility, streamed as CSV."""
+
+    content_negotiation_class = IgnoreClientContentNegotiation
+
+    @extend_schema(
+        operation_id="completions_export_csv",
+        parameters=[
+            *COMPLETION_FILTERS,
+            OpenApiParameter(
+                "delimiter",
+                OpenApiTypes.STR,
+                enum=list(DELIMITERS),
+                description=_("comma (défaut, RFC 4180) ou semicolon (Excel en français, ouverture par double-clic)."),
+            ),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description=_("UTF-8 avec BOM, une ligne d'en-tête, dates ISO 8601 en UTC, ordre (updated_at, id)."),
+            ),
+            **errors(400, 401),
+        },
+    )
+    def get(self, request):
+        delimiter = request.query_params.get("delimiter", "comma")
+        if delimiter not in DELIMITERS:
+            raise invalid({"delimiter": _("Valeurs possibles : comma, semicolon.")})
+        rows = export_queryset(visible_completions(request), certificate_url(request))
+        response = StreamingHttpResponse(
+            csv_stream(stream_rows(rows), DELIMITERS[delimiter]),
+            content_type="text/csv; charset=utf-8",
+        )
+        filename = f"completions-{timezone.localdate():%Y-%m-%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+# --- the caller's own enrolments, lessons and quizzes --------------------------------------------
+
+
+class MyEnrollmentsView(APIView):
+    """The caller's enrolments (every cycle); POST self-enrols where the course allows it."""
+
+    @extend_schema(operation_id="me_enrollments_list", responses={200: CompletionSerializer(many=True), **errors(401)})
+    def get(self, request):
+        rows = selectors.my_enrollments(request.user).values(*selectors.COMPLETION_FIELDS)
+        context = {"certificate_url": certificate_url(request)}
+        return Response(CompletionSerializer(rows, many=True, context=context).data)
+
+    @extend_schema(
+        operation_id="me_enrollments_create",
+        request=SelfEnrollmentRequestSerializer,
+        responses={
+            201: OpenApiResponse(CompletionSerializer, description=_("Inscription créée.")),
+            200: OpenApiResponse(CompletionSerializer, description=_("Déjà inscrit : l'inscription en cours.")),
+            **errors(400, 401, 403, 409),
+        },
+    )
+    def post(self, request):
+        data = validated(SelfEnrollmentRequestSerializer(data=request.data))
+        course = selectors.published_courses().filter(pk=data["course"]).first()
+        if course is None:
+            raise invalid({"course": _("Formation inconnue ou non publiée.")})
+        with service_errors():
+            enrollment, created = services.self_enroll(user=request.user, course=course)
+        return Response(
+            enrollment_item(request, enrollment.pk), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class CompleteLessonView(APIView):
+    """Marks a published lesson done for the caller (enrolling them where allowed)."""
+
+    @extend_schema(
+        operation_id="me_lessons_complete",
+        request=None,
+        responses={200: CompletionSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, lesson_id):
+        lesson = LessonPage.objects.live().filter(pk=lesson_id).first()
+        if lesson is None:
+            raise exceptions.NotFound(_("Cette leçon n'existe pas ou n'est pas publiée."))
+        with service_errors():
+            enrollment = services.complete_lesson(user=request.user, lesson=lesson)
+        return Response(enrollment_item(request, enrollment.pk))
+
+
+class QuizAttemptsView(APIView):
+    """Submits answers to a published quiz; graded on the server."""
+
+    @extend_schema(
+        operation_id="me_quizzes_attempts_create",
+        request=QuizAttemptRequestSerializer,
+        responses={200: QuizAttemptResultSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, quiz_id):
+        quiz = QuizPage.objects.live().filter(pk=quiz_id).first()
+        if quiz is None:
+            raise exceptions.NotFound(_("Ce quiz n'existe pas ou n'est pas publié."))
+        data = validated(QuizAttemptRequestSerializer(data=request.data))
+        with service_errors():
+            attempt, enrollment = services.submit_quiz(user=request.user, quiz=quiz, answers=data["answers"])
+        result = {
+            "score": attempt.score,
+            "passed": attempt.passed,
+            "attempt": attempt.number,
+            "attempts_remaining": max(0, quiz.attempt_limit - attempt.number) if quiz.attempt_limit else None,
+            "feedback": attempt.feedback,
+            "enrollment": selectors.completion_rows(Enrollment.objects.filter(pk=enrollment.pk)).get(),
+        }
+        context = {"certificate_url": certificate_url(request)}
+        return Response(QuizAttemptResultSerializer(result, context=context).data)

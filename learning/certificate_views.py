@@ -1,0 +1,67 @@
+"""Certificates: the private PDF download and the public verification page.
+
+The PDF sits on the private storage and is only ever served here, as an attachment, to
+the agent, the managers above them (any level) and HR; anyone else gets a 404, so that
+the existence of someone else's certificate does not leak. The public verification page
+shows the status and no more than the name, the course and the dates.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import render
+from django.utils.text import slugify
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from cms import selectors as cms_selectors
+from learning.models import Enrollment
+from learning.permissions import can_view_all_completions
+
+
+def may_download(user, enrollment_id):
+    """The agent themselves, a manager anywhere above them, or HR (one query at most)."""
+    if can_view_all_completions(user):
+        return True
+    actor = cms_selectors.agent_for_user(user)
+    if actor is None:
+        return False
+    mine_or_reports = Q(agent_id=actor.pk) | Q(agent_id__in=cms_selectors.reports_subquery(actor.pk))
+    return Enrollment.objects.filter(mine_or_reports, pk=enrollment_id).exists()
+
+
+@never_cache
+@login_required
+@require_GET
+def certificate_download(request, enrollment_id):
+    enrollment = Enrollment.objects.filter(pk=enrollment_id).only("pk", "certificate_code").first()
+    if enrollment is None or not enrollment.certificate_code or not may_download(request.user, enrollment_id):
+        raise Http404
+    from learning.certificates import ensure_certificate_file  # rendered on first download if the task has not run
+
+    enrollment = ensure_certificate_file(enrollment.pk)
+    if not enrollment.certificate_file:
+        raise Http404
+    try:
+        handle = enrollment.certificate_file.storage.open(enrollment.certificate_file.name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    filename = f"attestation-{slugify(enrollment.course.title)[:60] or 'formation'}-{enrollment.certificate_code}.pdf"
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
+
+
+@require_GET
+def certificate_verify(request, code):
+    """Public: "valide" or "expirée", the agent's name, the course and the dates; else 404."""
+    from learning.certificates import normalise_code, verification_status
+
+    info = verification_status(code)
+    response = render(
+        request,
+        "learning/certificate_verify.html",
+        {"info": info, "code": normalise_code(code)[:32]},
+        status=200 if info is not None else 404,
+    )
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,128 @@
+"""Forms of the recruitment admin. They only shape the input: every rule is checked again
+by the services (``recruitment.services``, ``recruitment.interviews``), whose
+``ValidationError`` lands on the field it names (see ``add_service_errors``)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.widgets import AdminDateTimeInput
+
+from recruitment import interviews, selectors
+from recruitment.choices import PIPELINE, ApplicationStatus, MessageKind, OpeningState, Recommendation
+from recruitment.models import Application, MessageTemplate
+
+# Statuses a recruiter may move an application to (withdrawal is the candidate's, and
+# cancellation happens when the opening is closed).
+MOVE_TARGETS = [*PIPELINE, ApplicationStatus.REJECTED, ApplicationStatus.OFFER_DECLINED]
+
+
+def add_service_errors(form, error, aliases=None):
+    """Attach a service ``ValidationError`` to the form, on the field it names when possible."""
+    aliases = aliases or {}
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            name = aliases.get(name, name)
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+class MoveForm(forms.Form):
+    status = forms.ChoiceField(label=_("Nouvelle étape"))
+    reason = forms.CharField(
+        label=_("Motif"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Obligatoire pour un refus, une réouverture ou un retour à une étape précédente. "
+                    "Un refus envoie la réponse négative au candidat."),
+    )
+    note = forms.CharField(label=_("Note interne"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, application, **kwargs):
+        super().__init__(*args, **kwargs)
+        opening = application.opening
+        self.fields["status"].choices = [("", _("Choisir une étape"))] + [
+            (status, opening.stage_label(status)) for status in MOVE_TARGETS if status != application.status
+        ]
+
+
+class BulkRejectForm(forms.Form):
+    SEND, NO_MESSAGE = "send", "none"
+
+    applications = forms.ModelMultipleChoiceField(
+        label=_("Candidatures sélectionnées"), queryset=Application.objects.none(),
+        error_messages={"required": _("Cochez au moins une candidature.")},
+    )
+    reason = forms.CharField(label=_("Motif du refus"), widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": _("Le motif du refus est obligatoire.")})
+    message = forms.ChoiceField(label=_("Message au candidat"), widget=forms.RadioSelect, initial=SEND)
+
+    def __init__(self, *args, opening, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["applications"].queryset = Application.objects.filter(opening=opening)
+        template = MessageTemplate.objects.filter(kind=MessageKind.REJECTION, language="fr").first()
+        send_label = (_("Envoyer le modèle « %(subject)s »") % {"subject": template.subject} if template
+                      else _("Envoyer la réponse négative (aucun modèle défini : rien ne partira)"))
+        self.fields["message"].choices = [(self.SEND, send_label), (self.NO_MESSAGE, _("Ne pas envoyer de message"))]
+
+    @property
+    def send(self):
+        return self.cleaned_data.get("message") == self.SEND
+
+
+class CloseOpeningForm(forms.Form):
+    state = forms.ChoiceField(
+        label=_("Issue du recrutement"), widget=forms.RadioSelect,
+        choices=[(OpeningState.FILLED, _("Poste pourvu")), (OpeningState.CANCELLED, _("Recrutement annulé"))],
+    )
+    confirm = forms.BooleanField(
+        label=_("Je confirme : les candidatures encore en cours seront annulées et plus aucun mouvement ne sera possible."),
+        error_messages={"required": _("Cochez la case pour confirmer la clôture.")},
+    )
+
+
+class InterviewerChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        name = obj.get_full_name() or obj.get_username()
+        return f"{name} ({obj.email})" if obj.email else name
+
+
+class ScheduleInterviewForm(forms.Form):
+    starts_at = forms.DateTimeField(label=_("Date et heure"), widget=AdminDateTimeInput)
+    duration_minutes = forms.IntegerField(
+        label=_("Durée (minutes)"), initial=45, min_value=interviews.MIN_DURATION, max_value=interviews.MAX_DURATION
+    )
+    location = forms.CharField(label=_("Lieu ou lien de visioconférence"), max_length=255)
+    interviewers = InterviewerChoiceField(
+        label=_("Membres du jury"), queryset=selectors.jury_candidates(), widget=forms.CheckboxSelectMultiple,
+        help_text=_("Chacun reçoit l'invitation et une grille d'évaluation à remplir."),
+        error_messages={"required": _("Choisissez au moins un membre du jury.")},
+    )
+
+    def __init__(self, *args, opening=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["interviewers"].queryset = selectors.jury_candidates(opening)
+
+
+class ScorecardForm(forms.Form):
+    """Six criteria (radio buttons 1–5 with their anchors), an opinion and a comment."""
+
+    recommendation = forms.ChoiceField(label=_("Avis"), widget=forms.RadioSelect, choices=Recommendation.choices,
+                                       error_messages={"required": _("Choisissez un avis.")})
+    comment = forms.CharField(label=_("Commentaire"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                              help_text=_("Appuyez votre avis sur des faits observés pendant l'entretien."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        levels = [(str(value), f"{value} — {label} : {sentence}") for value, label, sentence in interviews.LEVELS]
+        criteria_fields = {}
+        for name, label, sentence in interviews.criteria():
+            criteria_fields[name] = forms.TypedChoiceField(
+                label=label, help_text=sentence, choices=levels, coerce=int, widget=forms.RadioSelect,
+                error_messages={"required": _("Ce critère est obligatoire."),
+                                "invalid_choice": _("La note doit être un nombre entier de 1 à 5.")},
+            )
+        self.fields = {**criteria_fields, **self.fields}
+
+    def criteria_fields(self):
+        return [self[name] for name in interviews.Scorecard.CRITERIA]
+
+    def scores(self):
+        return {name: self.cleaned_data.get(name) for name in interviews.Scorecard.CRITERIA}

@@ -1,0 +1,544 @@
+"""The recruiter's side of recruitment in the Wagtail admin.
+
+* "Recrutement" (HR and Recruiters): the openings the user manages, with counts per status;
+  per opening a board (one column per pipeline status, cards, bulk rejection with undo,
+  closing the opening); per application a page (candidate data respecting anonymised
+  screening, files, timeline, interviews, scorecards, move and scheduling forms).
+* "Mes évaluations" (interviewers): their own scorecards and the form to submit them.
+
+Reads come from ``recruitment.selectors`` (lists filtered in the queryset, fixed number of
+queries); every POST goes through ``recruitment.services`` or ``recruitment.interviews``,
+whose ``ValidationError`` becomes field errors and whose ``Conflict`` becomes a message.
+A ``PermissionDenied`` is turned by Wagtail into a redirect to the dashboard with a
+message; what a user may not see at all (another opening's application, somebody else's
+scorecard) answers 404.
+"""
+
+import os
+
+from django.contrib import messages as django_messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.generic import TemplateView, View
+from wagtail.admin import messages
+from wagtail.admin.paginator import WagtailPaginator
+from wagtail.admin.ui.tables import Column, StatusTagColumn, TitleColumn
+from wagtail.admin.views.generic.base import BaseListingView, WagtailAdminTemplateMixin
+
+from recruitment import interviews, permissions, selectors, services
+from recruitment.admin_forms import (
+    BulkRejectForm,
+    CloseOpeningForm,
+    MoveForm,
+    ScheduleInterviewForm,
+    ScorecardForm,
+    add_service_errors,
+)
+from recruitment.choices import ACTIVE, PIPELINE, TERMINAL, ApplicationStatus, OpeningState
+from recruitment.models import ApplicationEvent, JobOpeningPage, Scorecard
+
+HOME = {"url": reverse_lazy("wagtailadmin_home"), "label": gettext_lazy("Tableau de bord")}
+CLOSED_PER_PAGE = 50
+SCORECARDS_PER_PAGE = 50
+
+
+def recruitment_crumb():
+    return {"url": reverse("recruitment_admin:openings"), "label": _("Recrutement")}
+
+
+def board_crumb(opening):
+    return {"url": reverse("recruitment_admin:board", args=[opening.pk]), "label": opening.title}
+
+
+def require(condition, message=None):
+    if not condition:
+        raise PermissionDenied(message or _("Vous n'avez pas accès à cette page."))
+
+
+class AdminPage(WagtailAdminTemplateMixin, TemplateView):
+    header_icon = "group"
+
+    def get_breadcrumbs_items(self):
+        return [HOME, *self.get_trail(), {"url": "", "label": self.get_page_title()}]
+
+    def get_trail(self):
+        return [recruitment_crumb()]
+
+
+# --- openings ------------------------------------------------------------------------------
+
+
+def opening_deadline(opening):
+    return opening.application_deadline.strftime("%d/%m/%Y") if opening.application_deadline else ""
+
+
+class OpeningStateColumn(StatusTagColumn):
+    def get_value(self, instance):
+        return OpeningState(instance.state).label
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        context["primary"] = instance.state == OpeningState.OPEN
+        return context
+
+
+class OpeningIndexView(BaseListingView):
+    """The openings the user manages, with the number of applications at each stage."""
+
+    page_title = gettext_lazy("Recrutements")
+    header_icon = "group"
+    index_url_name = "recruitment_admin:openings"
+    paginate_by = 50
+    default_ordering = "open_first"
+    verbose_name_plural = gettext_lazy("recrutements")
+
+    def dispatch(self, request, *args, **kwargs):
+        require(permissions.can_use_recruitment_admin(request.user))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return [HOME, {"url": "", "label": self.get_page_title()}]
+
+    def get_base_queryset(self):
+        return selectors.with_status_counts(selectors.openings_managed_by(self.request.user)).only(
+            "pk", "title", "reference", "state", "application_deadline", "anonymised_screening"
+        )
+
+    def order_queryset(self, queryset):
+        ordering = self.ordering
+        if ordering == "open_first":
+            return queryset.order_by("open_first", "application_deadline", "pk")
+        return queryset.order_by(ordering, "pk")
+
+    def get_valid_orderings(self):
+        return ["open_first", *super().get_valid_orderings()]
+
+    @cached_property
+    def columns(self):
+        columns = [
+            TitleColumn("title", label=_("Offre"), sort_key="title",
+                        get_url=lambda o: reverse("recruitment_admin:board", args=[o.pk])),
+            Column("reference", label=_("Référence"), sort_key="reference"),
+            Column("application_deadline", label=_("Date limite"), accessor=opening_deadline,
+                   sort_key="application_deadline"),
+            OpeningStateColumn("state", label=_("État"), sort_key="state"),
+        ]
+        columns += [Column(f"n_{status}", label=ApplicationStatus(status).label) for status in PIPELINE]
+        columns.append(Column("n_closed", label=_("Closes")))
+        return columns
+
+
+# --- the board -----------------------------------------------------------------------------
+
+
+class OpeningMixin:
+    def get_opening(self):
+        opening = get_object_or_404(JobOpeningPage.objects.all(), pk=self.kwargs["pk"])
+        require(services.can_manage(self.request.user, opening), _("Vous ne gérez pas ce recrutement."))
+        return opening
+
+
+class BoardView(OpeningMixin, AdminPage):
+    template_name = "recruitment/admin/board.html"
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.bulk_form = None
+        self.close_form = None
+
+    def dispatch(self, request, *args, **kwargs):
+        self.opening = self.get_opening()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_title(self):
+        return self.opening.title
+
+    def get_page_subtitle(self):
+        return self.opening.reference
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        opening = self.opening
+        closed = WagtailPaginator(selectors.closed_applications(opening), CLOSED_PER_PAGE).get_page(self.request.GET.get("p"))
+        for application in closed.object_list:
+            application.opening = opening
+            application.display_name = selectors.display_name(application, opening)
+        is_open = opening.state == OpeningState.OPEN
+        selected = set()
+        if self.bulk_form is not None and self.bulk_form.is_bound:
+            selected = {str(pk) for pk in self.bulk_form.data.getlist("applications")}
+        board = selectors.board(opening)
+        for column in board.columns:
+            column.selectable = is_open and column.status in ACTIVE
+        context.update(
+            opening=opening,
+            board=board,
+            board_url=reverse("recruitment_admin:board", args=[opening.pk]),
+            closed_range=closed.paginator.get_elided_page_range(closed.number),
+            is_open=is_open,
+            state_label=OpeningState(opening.state).label,
+            closed_page=closed,
+            selected=selected,
+            bulk_form=(self.bulk_form or BulkRejectForm(opening=opening)) if is_open else None,
+            close_form=(self.close_form or CloseOpeningForm()) if is_open else None,
+        )
+        return context
+
+
+class BulkRejectView(BoardView):
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        opening = self.opening
+        self.bulk_form = form = BulkRejectForm(request.POST, opening=opening)
+        if form.is_valid():
+            try:
+                batch, count = services.bulk_reject(
+                    application_ids=[a.pk for a in form.cleaned_data["applications"]], actor=request.user,
+                    reason=form.cleaned_data["reason"], send=form.send,
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            except services.Conflict as error:
+                messages.error(request, str(error))
+                return redirect("recruitment_admin:board", opening.pk)
+            else:
+                text = ngettext("%(count)s candidature refusée.", "%(count)s candidatures refusées.", count) % {"count": count}
+                if form.send:
+                    text += " " + _("Les réponses négatives partent aux candidats.")
+                html = render_to_string(
+                    "recruitment/admin/includes/undo_message.html",
+                    {"text": text, "batch": batch, "next": reverse("recruitment_admin:board", args=[opening.pk])},
+                    request=request,
+                )
+                django_messages.success(request, html)
+                return redirect("recruitment_admin:board", opening.pk)
+        messages.error(request, _("La sélection n'a pas été refusée : corrigez les erreurs ci-dessous."))
+        return self.render_to_response(self.get_context_data())
+
+
+class UndoBatchView(View):
+    """Puts every application of a bulk action back where it was."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        batch = request.POST.get("batch", "")
+        event = ApplicationEvent.objects.filter(batch=batch, kind="move").select_related("application").first()
+        if event is None:
+            raise Http404
+        opening_id = event.application.opening_id
+        try:
+            count = services.undo_batch(batch=batch, actor=request.user)
+        except (ValidationError, services.Conflict) as error:
+            messages.error(request, " ".join(error.messages) if isinstance(error, ValidationError) else str(error))
+        else:
+            messages.success(request, ngettext("%(count)s candidature remise à son étape précédente.",
+                                               "%(count)s candidatures remises à leur étape précédente.", count)
+                             % {"count": count})
+        return redirect("recruitment_admin:board", opening_id)
+
+
+class CloseOpeningView(BoardView):
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        opening = self.opening
+        if opening.state != OpeningState.OPEN:
+            messages.error(request, _("Ce recrutement est déjà clos (%(state)s).") % {"state": OpeningState(opening.state).label})
+            return redirect("recruitment_admin:board", opening.pk)
+        self.close_form = form = CloseOpeningForm(request.POST)
+        if form.is_valid():
+            try:
+                count = services.close_opening(opening=opening, state=form.cleaned_data["state"], actor=request.user)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, ngettext(
+                    "Recrutement clôturé (%(state)s) : %(count)s candidature en cours annulée.",
+                    "Recrutement clôturé (%(state)s) : %(count)s candidatures en cours annulées.", count,
+                ) % {"state": OpeningState(opening.state).label, "count": count})
+                return redirect("recruitment_admin:board", opening.pk)
+        messages.error(request, _("Le recrutement n'a pas été clôturé : corrigez les erreurs ci-dessous."))
+        return self.render_to_response(self.get_context_data())
+
+
+# --- one application -------------------------------------------------------------------------
+
+
+class ApplicationMixin:
+    def get_application(self):
+        queryset = selectors.applications_visible_to(self.request.user).select_related("candidate", "opening")
+        return get_object_or_404(queryset, pk=self.kwargs["pk"])
+
+
+class ApplicationView(ApplicationMixin, AdminPage):
+    template_name = "recruitment/admin/application.html"
+    header_icon = "user"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.application = self.get_application()
+        self.opening = self.application.opening
+        self.can_manage = services.can_manage(request.user, self.opening)
+        self.check_access()
+        self.identity = selectors.identity(self.application, self.opening)
+        return super().dispatch(request, *args, **kwargs)
+
+    def check_access(self):
+        """Seeing the application is enough for the page; actions ask for more."""
+
+    def get_trail(self):
+        if self.can_manage:
+            return [recruitment_crumb(), board_crumb(self.opening)]
+        return [{"url": reverse("recruitment_admin:my_scorecards"), "label": _("Mes évaluations")}]
+
+    def get_page_title(self):
+        return self.identity.name
+
+    def get_page_subtitle(self):
+        return self.application.reference
+
+    def editable(self):
+        return self.can_manage and self.opening.state == OpeningState.OPEN
+
+    def get_context_data(self, move_form=None, schedule_form=None, **kwargs):
+        context = super().get_context_data(**kwargs)
+        application, opening, user = self.application, self.opening, self.request.user
+        interview_list = list(selectors.interviews_of(application))
+        my_scorecard = Scorecard.objects.filter(application=application, interviewer=user).first()
+        events = []
+        if self.can_manage:
+            for event in selectors.timeline(application):
+                event.from_label = opening.stage_label(event.from_status) if event.from_status else ""
+                event.to_label = opening.stage_label(event.to_status) if event.to_status else ""
+                events.append(event)
+        editable = self.editable()
+        context.update(
+            application=application,
+            opening=opening,
+            candidate=application.candidate,
+            identity=self.identity,
+            status_label=opening.stage_label(application.status),
+            can_manage=self.can_manage,
+            editable=editable,
+            interviews=interview_list,
+            events=events,
+            summary=interviews.scorecard_summary(application) if self.can_manage else None,
+            my_scorecard=my_scorecard,
+            move_form=(move_form or MoveForm(application=application)) if editable else None,
+            schedule_form=(
+                (schedule_form or ScheduleInterviewForm(opening=opening))
+                if editable and application.status not in TERMINAL else None
+            ),
+            days_in_stage=max((timezone.now() - application.status_changed_at).days, 0),
+        )
+        return context
+
+
+class MoveView(ApplicationView):
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        require(self.can_manage, _("Vous ne gérez pas ce recrutement."))
+        application = self.application
+        form = MoveForm(request.POST, application=application)
+        if form.is_valid():
+            try:
+                services.move(application_id=application.pk, to_status=form.cleaned_data["status"], actor=request.user,
+                              reason=form.cleaned_data["reason"], note=form.cleaned_data["note"])
+            except ValidationError as error:
+                add_service_errors(form, error)
+            except services.Conflict as error:
+                messages.error(request, str(error))
+                return redirect("recruitment_admin:application", application.pk)
+            else:
+                application.refresh_from_db(fields=["status"])
+                messages.success(request, _("Candidature %(ref)s placée à l'étape « %(stage)s ».") % {
+                    "ref": application.reference, "stage": self.opening.stage_label(application.status)})
+                return redirect("recruitment_admin:application", application.pk)
+        messages.error(request, _("La candidature n'a pas changé d'étape : corrigez les erreurs ci-dessous."))
+        return self.render_to_response(self.get_context_data(move_form=form))
+
+
+class ScheduleInterviewView(ApplicationView):
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        require(self.can_manage, _("Vous ne gérez pas ce recrutement."))
+        application = self.application
+        form = ScheduleInterviewForm(request.POST, opening=self.opening)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                interviews.schedule_interview(
+                    application=application, starts_at=data["starts_at"], duration_minutes=data["duration_minutes"],
+                    location=data["location"], interviewer_ids=[u.pk for u in data["interviewers"]], actor=request.user,
+                )
+            except ValidationError as error:
+                add_service_errors(form, error, aliases={"interviewer_ids": "interviewers"})
+            except services.Conflict as error:
+                messages.error(request, str(error))
+                return redirect("recruitment_admin:application", application.pk)
+            else:
+                messages.success(request, _("Entretien planifié : les invitations partent au candidat et au jury."))
+                return redirect("recruitment_admin:application", application.pk)
+        messages.error(request, _("L'entretien n'a pas été planifié : corrigez les erreurs ci-dessous."))
+        return self.render_to_response(self.get_context_data(schedule_form=form))
+
+
+class ApplicationFileView(ApplicationMixin, View):
+    """Serves the CV or the cover letter from private storage, as an attachment, to whoever
+    may see the application, except during anonymised screening."""
+
+    FIELDS = {"cv": gettext_lazy("cv"), "lettre": gettext_lazy("lettre")}
+
+    def get(self, request, pk, kind):
+        if kind not in self.FIELDS:
+            raise Http404
+        application = self.get_application()
+        if selectors.identity_hidden(application):
+            messages.error(request, _("Présélection anonyme : le CV et la lettre de motivation restent masqués tant que "
+                                      "la candidature n'a pas quitté la présélection."))
+            return redirect("recruitment_admin:application", application.pk)
+        file = application.cv if kind == "cv" else application.cover_letter
+        if not file:
+            raise Http404
+        try:
+            handle = file.open("rb")
+        except FileNotFoundError as error:
+            raise Http404 from error
+        extension = os.path.splitext(file.name)[1].lower()
+        filename = f"{application.reference}-{self.FIELDS[kind]}{extension}"
+        return FileResponse(handle, as_attachment=True, filename=filename)
+
+
+class ScorecardSummaryView(ApplicationView):
+    """Criteria × interviewers, averages and opinions (recruiters of the opening and HR)."""
+
+    template_name = "recruitment/admin/scorecard_summary.html"
+    header_icon = "table"
+
+    def check_access(self):
+        require(self.can_manage, _("Seuls les recruteurs de l'offre et les RH voient la synthèse des évaluations."))
+
+    def get_trail(self):
+        return [recruitment_crumb(), board_crumb(self.opening),
+                {"url": reverse("recruitment_admin:application", args=[self.application.pk]), "label": self.identity.name}]
+
+    def get_page_title(self):
+        return _("Synthèse des évaluations")
+
+    def get_page_subtitle(self):
+        return self.identity.name
+
+    def get_context_data(self, **kwargs):
+        context = AdminPage.get_context_data(self, **kwargs)  # not the application page's context
+        context.update(application=self.application, opening=self.opening, identity=self.identity,
+                       summary=interviews.scorecard_summary(self.application), levels=interviews.LEVELS)
+        return context
+
+
+# --- interviewers ---------------------------------------------------------------------------
+
+
+class MyScorecardsView(AdminPage):
+    template_name = "recruitment/admin/my_scorecards.html"
+    header_icon = "form"
+    page_title = gettext_lazy("Mes évaluations")
+
+    def dispatch(self, request, *args, **kwargs):
+        require(permissions.can_use_scorecards(request.user))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_trail(self):
+        return []
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = WagtailPaginator(selectors.scorecards_of(self.request.user), SCORECARDS_PER_PAGE).get_page(
+            self.request.GET.get("p")
+        )
+        for scorecard in page.object_list:
+            application = scorecard.application
+            scorecard.display_name = selectors.display_name(application, application.opening)
+            scorecard.stage_label = application.opening.stage_label(application.status)
+        context.update(page=page, scorecards=page.object_list,
+                       page_range=page.paginator.get_elided_page_range(page.number))
+        return context
+
+
+class ScorecardView(AdminPage):
+    """One interviewer's scorecard: the form with its anchors, then read-only once submitted."""
+
+    template_name = "recruitment/admin/scorecard_form.html"
+    header_icon = "form"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.scorecard = get_object_or_404(
+            Scorecard.objects.filter(interviewer=request.user).select_related("application__opening", "application__candidate"),
+            pk=kwargs["pk"],
+        )
+        self.application = self.scorecard.application
+        self.opening = self.application.opening
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_trail(self):
+        return [{"url": reverse("recruitment_admin:my_scorecards"), "label": _("Mes évaluations")}]
+
+    def get_page_title(self):
+        return _("Grille d'évaluation")
+
+    def get_page_subtitle(self):
+        return selectors.display_name(self.application, self.opening)
+
+    def get_context_data(self, form=None, **kwargs):
+        context = super().get_context_data(**kwargs)
+        scorecard = self.scorecard
+        submitted = scorecard.submitted_at is not None
+        context.update(
+            scorecard=scorecard,
+            application=self.application,
+            opening=self.opening,
+            display_name=selectors.display_name(self.application, self.opening),
+            submitted=submitted,
+            form=None if submitted else (form or ScorecardForm()),
+            levels=interviews.LEVELS,
+            level_labels=interviews.LEVEL_LABELS,
+            answers=[
+                {"label": label, "help": sentence, "value": getattr(scorecard, name),
+                 "level": interviews.LEVEL_LABELS.get(getattr(scorecard, name), "")}
+                for name, label, sentence in interviews.criteria()
+            ] if submitted else [],
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if self.scorecard.submitted_at is not None:
+            messages.error(request, _("Cette grille a déjà été soumise : elle est définitive."))
+            return redirect("recruitment_admin:scorecard", self.scorecard.pk)
+        form = ScorecardForm(request.POST)
+        if form.is_valid():
+            try:
+                interviews.submit_scorecard(
+                    scorecard_id=self.scorecard.pk, actor=request.user, scores=form.scores(),
+                    recommendation=form.cleaned_data["recommendation"], comment=form.cleaned_data["comment"],
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            except services.Conflict as error:
+                messages.error(request, str(error))
+                return redirect("recruitment_admin:scorecard", self.scorecard.pk)
+            else:
+                messages.success(request, _("Grille d'évaluation de %(name)s soumise. Merci !") % {
+                    "name": selectors.display_name(self.application, self.opening)})
+                return redirect("recruitment_admin:my_scorecards")
+        messages.error(request, _("La grille n'a pas été soumise : corrigez les erreurs ci-dessous."))
+        return self.render_to_response(self.get_context_data(form=form))
+
