@@ -30,9 +30,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from django_tasks.base import TaskResultStatus
 from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
@@ -40,12 +40,11 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import ObjectList
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.views import generic
-from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import Button
 from wagtail.log_actions import log as log_action
 from wagtail.permissions import policy_registry
-from wagtail.snippets.views.snippets import SnippetViewSet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from appraisal import selectors, tasks
 from appraisal.choices import AppraisalState as S
@@ -133,9 +132,6 @@ class CampaignForm(WagtailAdminModelForm):
         if until and ends_on and ends_on < until:
             self.add_error("ends_on", _("La clôture doit suivre la date limite des entretiens."))
         return cleaned
-
-    def validate_constraints(self):
-        pass  # the date order is checked field by field in clean(), with readable messages
 
 
 # --- campaigns: launch state --------------------------------------------------------------------
@@ -292,13 +288,19 @@ class CampaignDetailView(generic.InspectView):
     template_name = "appraisal/admin/campaign_detail.html"
 
     def get_object(self, queryset=None):
-        return get_object_or_404(Campaign.objects.select_related("template"), pk=self.pk)
+        return get_object_or_404(Campaign.objects.select_related("template", "template_revision"), pk=self.pk)
 
     def get_page_title(self):
         return str(self.object)
 
     def get_page_subtitle(self):
         return str(self.object)
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse(self.index_url_name), "label": capfirst(Campaign._meta.verbose_name_plural)},
+            {"url": "", "label": str(self.object)},
+        ]
 
     @cached_property
     def header_more_buttons(self):
@@ -453,7 +455,10 @@ class CampaignViewSet(ModelViewSet):
         return Permission.objects.filter(content_type=content_type, codename__in=codenames)
 
 
-class AppraisalViewSetGroup(ViewSetGroup):
+class AppraisalViewSetGroup(SnippetViewSetGroup):
+    """The "Entretiens" menu. A snippet group, so that the templates are not listed a second
+    time under "Fragments"; it holds the campaign viewset too."""
+
     menu_label = gettext_lazy("Entretiens")
     menu_name = "entretiens"
     menu_icon = "clipboard-list"

@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include(app_patterns)),
     path("formation/", include("learning.urls")),
     path("entretiens/", include("appraisal.urls")),
+    path("recrutement/rapports/", include("recruitment.report_urls")),
     path("recrutement/", include("recruitment.urls")),
     path("rh/entretiens/", include("appraisal.hr_urls")),
 ]

@@ -3,6 +3,7 @@ by the services (``recruitment.services``, ``recruitment.interviews``), whose
 ``ValidationError`` lands on the field it names (see ``add_service_errors``)."""
 
 from django import forms
+from django.template import Context, Template
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.widgets import AdminDateTimeInput
 
@@ -58,8 +59,11 @@ class BulkRejectForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["applications"].queryset = Application.objects.filter(opening=opening)
         template = MessageTemplate.objects.filter(kind=MessageKind.REJECTION, language="fr").first()
-        send_label = (_("Envoyer le modèle « %(subject)s »") % {"subject": template.subject} if template
-                      else _("Envoyer la réponse négative (aucun modèle défini : rien ne partira)"))
+        if template is None:
+            send_label = _("Envoyer la réponse négative (aucun modèle défini : rien ne partira)")
+        else:
+            subject = Template(template.subject).render(Context({"opening": opening}, autoescape=False)).strip()
+            send_label = _("Envoyer la réponse négative « %(subject)s »") % {"subject": subject}
         self.fields["message"].choices = [(self.SEND, send_label), (self.NO_MESSAGE, _("Ne pas envoyer de message"))]
 
     @property

@@ -123,7 +123,7 @@ class OpeningIndexView(BaseListingView):
     @cached_property
     def columns(self):
         columns = [
-            TitleColumn("title", label=_("Offre"), sort_key="title",
+            TitleColumn("title", label=_("Offre"), sort_key="title", width="22%",
                         get_url=lambda o: reverse("recruitment_admin:board", args=[o.pk])),
             Column("reference", label=_("Référence"), sort_key="reference"),
             Column("application_deadline", label=_("Date limite"), accessor=opening_deadline,

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -54,7 +55,7 @@ CRITERIA_HELP = {
 
 def criteria():
     """[(field name, label, sentence)] in the order of ``Scorecard.CRITERIA``."""
-    return [(name, Scorecard._meta.get_field(name).verbose_name, CRITERIA_HELP[name]) for name in Scorecard.CRITERIA]
+    return [(name, capfirst(Scorecard._meta.get_field(name).verbose_name), CRITERIA_HELP[name]) for name in Scorecard.CRITERIA]
 
 
 # --- scheduling --------------------------------------------------------------------------

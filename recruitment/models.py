@@ -29,6 +29,13 @@ class JobIndexPage(Page):
     class Meta:
         verbose_name = _("liste des offres d'emploi")
 
+    def get_context(self, request, *args, **kwargs):
+        from recruitment.views import job_index_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(job_index_context(request, self))
+        return context
+
 
 class JobOpeningPage(Page):
     """A French public-sector job notice (fiche de poste / avis de vacance)."""
@@ -93,6 +100,19 @@ class JobOpeningPage(Page):
     class Meta:
         verbose_name = _("offre d'emploi")
         verbose_name_plural = _("offres d'emploi")
+
+    def serve(self, request, *args, **kwargs):
+        from recruitment.views import check_opening_visible
+
+        check_opening_visible(request, self)  # internal-only: 404 unless the visitor is an agent
+        return super().serve(request, *args, **kwargs)
+
+    def get_context(self, request, *args, **kwargs):
+        from recruitment.views import job_opening_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(job_opening_context(request, self))
+        return context
 
     def stage_label(self, status):
         return (self.stage_labels or {}).get(status) or ApplicationStatus(status).label

@@ -109,7 +109,9 @@ class Period:
     @property
     def end(self):
         """Exclusive: midnight after ``date_to``."""
-        return timezone.make_aware(datetime.datetime.combine(self.date_to + datetime.timedelta(days=1), datetime.time.min))
+        return timezone.make_aware(
+            datetime.datetime.combine(self.date_to + datetime.timedelta(days=1), datetime.time.min)
+        )
 
 
 def parse_date(raw, field):
@@ -119,7 +121,9 @@ def parse_date(raw, field):
     try:
         return datetime.date.fromisoformat(raw)
     except ValueError as exc:
-        raise PeriodError(field, _("Date invalide : « %(value)s » (format attendu AAAA-MM-JJ).") % {"value": raw[:40]}) from exc
+        raise PeriodError(
+            field, _("Date invalide : « %(value)s » (format attendu AAAA-MM-JJ).") % {"value": raw[:40]}
+        ) from exc
 
 
 def period_from(raw_from, raw_to, *, today=None, field_from="from", field_to="to"):
@@ -130,8 +134,11 @@ def period_from(raw_from, raw_to, *, today=None, field_from="from", field_to="to
     date_to = date_to or (today if date_from is None else max(today, date_from))
     date_from = date_from or date_to - datetime.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
     if date_from > date_to:
-        raise PeriodError(field_from, _("La date de début (%(start)s) est postérieure à la date de fin (%(end)s).")
-                          % {"start": date_from.isoformat(), "end": date_to.isoformat()})
+        raise PeriodError(
+            field_from,
+            _("La date de début (%(start)s) est postérieure à la date de fin (%(end)s).")
+            % {"start": date_from.isoformat(), "end": date_to.isoformat()},
+        )
     if (date_to - date_from).days > MAX_PERIOD_DAYS:
         raise PeriodError(field_from, _("La période ne peut pas dépasser dix ans."))
     return Period(date_from, date_to)
@@ -160,7 +167,9 @@ def with_reached_stage(applications):
         .values("furthest")
     )
     return applications.annotate(
-        reached=Greatest(Coalesce(Subquery(furthest_event, output_field=IntegerField()), Value(-1)), _stage_index("status"))
+        reached=Greatest(
+            Coalesce(Subquery(furthest_event, output_field=IntegerField()), Value(-1)), _stage_index("status")
+        )
     )
 
 
@@ -237,13 +246,15 @@ def build_report(applications, period, opening=None):
     funnel, previous = [], None
     for index, status in enumerate(PIPELINE):
         count = reached_at_least[index]
-        funnel.append(FunnelStage(
-            status=status,
-            label=str(opening.stage_label(status) if opening is not None else ApplicationStatus(status).label),
-            count=count,
-            rate=round(count / received, 4) if received else None,
-            step_rate=round(count / previous, 4) if previous else (None if index else (1.0 if count else None)),
-        ))
+        funnel.append(
+            FunnelStage(
+                status=status,
+                label=str(opening.stage_label(status) if opening is not None else ApplicationStatus(status).label),
+                count=count,
+                rate=round(count / received, 4) if received else None,
+                step_rate=round(count / previous, 4) if previous else (None if index else (1.0 if count else None)),
+            )
+        )
         previous = count
     by_status = {}
     internal_applications = 0

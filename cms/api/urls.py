@@ -8,6 +8,7 @@ urlpatterns = [
     path("me/", views.MeView.as_view(), name="api-me"),
     path("", include("learning.api.urls")),
     path("", include("appraisal.api.urls")),
+    path("", include("recruitment.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

@@ -7,6 +7,8 @@ prefixes built once per request and from the row itself, never with a query per 
 """
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -17,6 +19,36 @@ from recruitment.choices import ApplicationStatus, EmploymentType
 
 MAX_MESSAGE = 5000
 MAX_REASON = 5000
+
+# --- the application status, one named schema component ------------------------------------------
+
+
+class ApplicationStatusField(serializers.ChoiceField):
+    """A status of ``ApplicationStatus``. Documented as the ``ApplicationStatusEnum`` component
+    (several of our serializers have a ``status``, as have the other apps': without a name of
+    its own, drf-spectacular would invent one)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=ApplicationStatus.choices, **kwargs)
+
+
+class ApplicationStatusFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = ApplicationStatusField
+
+    def map_serializer_field(self, auto_schema, direction):
+        component = ResolvedComponent(
+            name="ApplicationStatusEnum",
+            type=ResolvedComponent.SCHEMA,
+            object="ApplicationStatusEnum",
+            schema={
+                "type": "string",
+                "enum": list(ApplicationStatus.values),
+                "description": "\n".join(f"* `{value}` - {label}" for value, label in ApplicationStatus.choices),
+            },
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
 
 # --- errors (schema only) ---------------------------------------------------------------------
 
@@ -54,7 +86,7 @@ class OpeningSerializer(serializers.Serializer):
         return opening.get_full_url(self.context.get("request"))
 
 
-@extend_schema_serializer(component_name="JobApplicationRequest")
+@extend_schema_serializer(component_name="JobApplicationSubmission")
 class ApplicationRequestSerializer(serializers.Serializer):
     """Lengths and shapes only; required fields, the e-mail and phone formats and the content
     of the files are checked by ``services.submit_application`` (all errors at once)."""
@@ -63,11 +95,16 @@ class ApplicationRequestSerializer(serializers.Serializer):
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     email = serializers.CharField(max_length=254, required=False, allow_blank=True, help_text=_("Obligatoire."))
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    cv = serializers.FileField(required=False, help_text=_("Obligatoire. PDF, DOCX ou ODT, 5 Mo au plus (contenu vérifié)."))
-    cover_letter = serializers.FileField(required=False, help_text=_("PDF, DOCX ou ODT, 5 Mo au plus (contenu vérifié)."))
+    cv = serializers.FileField(
+        required=False, help_text=_("Obligatoire. PDF, DOCX ou ODT, 5 Mo au plus (contenu vérifié).")
+    )
+    cover_letter = serializers.FileField(
+        required=False, help_text=_("PDF, DOCX ou ODT, 5 Mo au plus (contenu vérifié).")
+    )
     message = serializers.CharField(max_length=MAX_MESSAGE, required=False, allow_blank=True)
     consent_pool = serializers.BooleanField(
-        required=False, default=False,
+        required=False,
+        default=False,
         help_text=_("Accepte d'être conservé dans le vivier de candidats (2 ans après le dernier contact)."),
     )
 
@@ -122,12 +159,14 @@ class ApplicationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     reference = serializers.CharField()
     opening = ApplicationOpeningSerializer()
-    status = serializers.ChoiceField(choices=ApplicationStatus.choices)
+    status = ApplicationStatusField()
     stage_label = serializers.CharField(help_text=_("Libellé de l'étape (l'offre peut renommer ses étapes)."))
     identity_hidden = serializers.BooleanField()
     candidate = CandidateSerializer()
     message = serializers.CharField(allow_null=True)
-    cv_url = serializers.URLField(allow_null=True, help_text=_("Téléchargement contrôlé (session de l'administration)."))
+    cv_url = serializers.URLField(
+        allow_null=True, help_text=_("Téléchargement contrôlé (session de l'administration).")
+    )
     cover_letter_url = serializers.URLField(allow_null=True)
     is_internal = serializers.BooleanField(help_text=_("Candidature d'un agent de la collectivité."))
     possible_duplicate = serializers.BooleanField()
@@ -168,20 +207,32 @@ class ApplicationSerializer(serializers.Serializer):
             "possible_duplicate": application.possible_duplicate,
             "submitted_at": self.fields["submitted_at"].to_representation(application.submitted_at),
             "status_changed_at": self.fields["status_changed_at"].to_representation(application.status_changed_at),
-            "closed_at": self.fields["closed_at"].to_representation(application.closed_at) if application.closed_at else None,
+            "closed_at": self.fields["closed_at"].to_representation(application.closed_at)
+            if application.closed_at
+            else None,
         }
 
 
-@extend_schema_serializer(component_name="JobApplicationMoveRequest")
+@extend_schema_serializer(component_name="JobApplicationMove")
 class MoveRequestSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=ApplicationStatus.choices, help_text=_("Étape de destination."))
+    status = ApplicationStatusField(help_text=_("Étape de destination."))
     reason = serializers.CharField(
-        max_length=MAX_REASON, required=False, allow_blank=True, default="",
-        help_text=_("Obligatoire pour un refus, une réouverture ou un retour à une étape précédente ; "
-                    "un refus envoie la réponse négative au candidat."),
+        max_length=MAX_REASON,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "Obligatoire pour un refus, une réouverture ou un retour à une étape précédente ; "
+            "un refus envoie la réponse négative au candidat."
+        ),
     )
-    note = serializers.CharField(max_length=MAX_REASON, required=False, allow_blank=True, default="",
-                                 help_text=_("Note interne (jamais envoyée au candidat)."))
+    note = serializers.CharField(
+        max_length=MAX_REASON,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Note interne (jamais envoyée au candidat)."),
+    )
 
 
 # --- report -------------------------------------------------------------------------------------
@@ -196,7 +247,7 @@ class ReportPeriodSerializer(serializers.Serializer):
 
 
 class FunnelStageSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=ApplicationStatus.choices)
+    status = ApplicationStatusField()
     label = serializers.CharField()
     count = serializers.IntegerField(help_text=_("Candidatures déposées dans la période ayant atteint cette étape."))
     rate = serializers.FloatField(allow_null=True, help_text=_("Part des candidatures reçues (0 à 1)."))
@@ -204,7 +255,7 @@ class FunnelStageSerializer(serializers.Serializer):
 
 
 class StatusCountSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=ApplicationStatus.choices)
+    status = ApplicationStatusField()
     label = serializers.CharField()
     count = serializers.IntegerField()
 

@@ -27,8 +27,9 @@ GROUPS = {
     "recruiter": ["Recruiters"],
     "hr": ["HR"],
 }
-# Roles that may open the admin (and are only refused the directory).
-ADMIN_ACCESS = {"training_editor", "recruiter"}
+# Roles that may open the admin (and are only refused the directory). Interviewers open
+# it for their scorecards (recruitment migration 0002).
+ADMIN_ACCESS = {"training_editor", "recruiter", "interviewer"}
 ENDPOINTS = {
     "orgunit_list": ("annuaire_unites:index", None),
     "orgunit_add": ("annuaire_unites:add", None),

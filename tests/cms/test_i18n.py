@@ -22,8 +22,11 @@ LOCALE_DIR = Path(settings.LOCALE_PATHS[0])
 PO = {lang: LOCALE_DIR / lang / "LC_MESSAGES" / "django.po" for lang in ("fr", "en")}
 MO = {lang: path.with_suffix(".mo") for lang, path in PO.items()}
 
-# %(name)s, %s, %d, %.1f, %02X, %%; {{ var }}; {name}; HTML tags.
-PLACEHOLDER = re.compile(r"%(?:\([^)]+\))?[-#0 +]*\d*(?:\.\d+)?[sdifrxXeEgGc%]|\{\{.*?\}\}|\{\w+\}|</?[a-zA-Z][^>]*>")
+# %(name)s, %s, %d, %.1f, %02X, %%; {{ var }}; {name}; HTML tags (known names only: "<référence>" is text).
+HTML_TAGS = "a|abbr|b|br|code|em|i|kbd|li|mark|ol|p|small|span|strong|sub|sup|time|ul"
+PLACEHOLDER = re.compile(
+    r"%(?:\([^)]+\))?[-#0 +]*\d*(?:\.\d+)?[sdifrxXeEgGc%]|\{\{.*?\}\}|\{\w+\}|</?(?:" + HTML_TAGS + r")\b[^>]*>"
+)
 
 
 def parse_po(path):

@@ -31,10 +31,9 @@ import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from wagtail.models import Page
 
 from cms.services import ensure_home_page
-from recruitment import services, views
+from recruitment import services
 from recruitment.choices import EmploymentType, MessageKind
 from recruitment.models import Application, JobIndexPage, JobOpeningPage, MessageTemplate
 from tests.factories import AgentFactory, OrgUnitFactory, UserFactory
@@ -239,31 +238,3 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-def _index_get_context(self, request, *args, **kwargs):
-    context = Page.get_context(self, request, *args, **kwargs)
-    context.update(views.job_index_context(request, self))
-    return context
-
-
-def _opening_serve(self, request, *args, **kwargs):
-    views.check_opening_visible(request, self)
-    return Page.serve(self, request, *args, **kwargs)
-
-
-def _opening_get_context(self, request, *args, **kwargs):
-    context = Page.get_context(self, request, *args, **kwargs)
-    context.update(views.job_opening_context(request, self))
-    return context
-
-
-@pytest.fixture(autouse=True)
-def page_methods(monkeypatch):
-    """Install the proposed page methods while recruitment/models.py lacks them."""
-    if "get_context" not in JobIndexPage.__dict__:
-        monkeypatch.setattr(JobIndexPage, "get_context", _index_get_context, raising=False)
-    if "serve" not in JobOpeningPage.__dict__:
-        monkeypatch.setattr(JobOpeningPage, "serve", _opening_serve, raising=False)
-    if "get_context" not in JobOpeningPage.__dict__:
-        monkeypatch.setattr(JobOpeningPage, "get_context", _opening_get_context, raising=False)

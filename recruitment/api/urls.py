@@ -1,0 +1,13 @@
+"""Mounted at the root of ``/api/v1/`` by cms/api/urls.py."""
+
+from django.urls import path
+
+from recruitment.api import views
+
+urlpatterns = [
+    path("openings/", views.OpeningListView.as_view(), name="api-openings"),
+    path("openings/<int:id>/applications/", views.OpeningApplicationView.as_view(), name="api-opening-applications"),
+    path("applications/", views.ApplicationListView.as_view(), name="api-applications"),
+    path("applications/<int:id>/actions/move/", views.ApplicationMoveView.as_view(), name="api-application-move"),
+    path("recruitment/report/", views.ReportView.as_view(), name="api-recruitment-report"),
+]

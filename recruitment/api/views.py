@@ -1,0 +1,358 @@
+"""Recruitment API views: thin, reads through ``recruitment.selectors`` (and
+``recruitment.reports``), writes through ``recruitment.services``.
+
+* ``openings/`` is public: anonymous callers see the published, open, external openings;
+  authenticated agents also the internal-only ones (the same rule as the job listing).
+* ``openings/{id}/applications/`` is public (multipart), limited to 5 submissions an hour
+  per client address (:class:`ApplicationRateThrottle`, every attempt counts).
+* ``applications/`` lists ``selectors.applications_visible_to(caller)``: HR all, recruiters
+  their openings', interviewers those they sit on a jury for, anybody else nothing.
+  An application the caller may not see answers 404 (its existence does not leak); a
+  visible one the caller may not move (an interviewer) answers 403.
+* ``recruitment/report/`` is for HR and recruiters (over their openings).
+
+Query budget of the lists (does not grow with the rows): authentication, the caller's
+groups, then one query for the page (plus Wagtail's cached site root paths for the
+openings' URLs).
+"""
+
+from contextlib import contextmanager
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from cms.api.pagination import CursorPagination
+from recruitment import reports, selectors, services, views
+from recruitment.api.serializers import (
+    ApplicationCreatedSerializer,
+    ApplicationRequestSerializer,
+    ApplicationSerializer,
+    ErrorSerializer,
+    FileUrls,
+    MoveRequestSerializer,
+    OpeningSerializer,
+    ReportSerializer,
+    report_data,
+)
+from recruitment.choices import ApplicationStatus
+from recruitment.models import Application, JobOpeningPage
+
+MAX_ID = 2**63 - 1
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+class ConflictError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict."
+    default_code = "conflict"
+
+
+def invalid(errors):
+    """A 400 whose ``detail`` names the field(s) and whose ``errors`` maps them to messages."""
+    errors = {
+        field: [str(m) for m in messages] if isinstance(messages, list | tuple) else [str(messages)]
+        for field, messages in errors.items()
+    }
+    detail = " ".join(f"{field} : {' '.join(messages)}" for field, messages in errors.items())
+    return exceptions.ValidationError({"detail": detail, "errors": errors})
+
+
+def validated(serializer):
+    if not serializer.is_valid():
+        raise invalid(serializer.errors)
+    return serializer.validated_data
+
+
+@contextmanager
+def service_errors():
+    """Map the services' exceptions: 400 (naming the field), 403, 409."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        raise invalid(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}) from exc
+    except DjangoPermissionDenied as exc:
+        raise exceptions.PermissionDenied(str(exc) or None) from exc
+    except services.Conflict as exc:
+        raise ConflictError(str(exc)) from exc
+
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description=_("Paramètre ou donnée invalide (nommé dans errors).")),
+    401: OpenApiResponse(ErrorSerializer, description=_("Authentification requise.")),
+    403: OpenApiResponse(ErrorSerializer, description=_("Action non permise à l'appelant.")),
+    404: OpenApiResponse(ErrorSerializer, description=_("Introuvable ou non visible par l'appelant.")),
+    409: OpenApiResponse(ErrorSerializer, description=_("Impossible dans l'état actuel : detail dit pourquoi.")),
+    429: OpenApiResponse(
+        ErrorSerializer, description=_("Trop de candidatures depuis cette adresse : réessayer plus tard.")
+    ),
+}
+
+
+def errors(*codes):
+    return {code: ERRORS[code] for code in codes}
+
+
+def positive_int(raw, field):
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID):
+        raise invalid({field: _("Identifiant invalide : « %(value)s ».") % {"value": raw[:40]}})
+    return int(raw)
+
+
+# --- openings -------------------------------------------------------------------------------------
+
+
+class OpeningListView(generics.ListAPIView):
+    """Published openings accepting applications (state open, deadline not past), by id.
+    Anonymous callers: external openings only; authenticated agents: internal-only ones too."""
+
+    serializer_class = OpeningSerializer
+    pagination_class = CursorPagination
+    permission_classes = [AllowAny]
+
+    def get_queryset(self):
+        return views.visible_openings(self.request.user).select_related("org_unit")
+
+    @extend_schema(operation_id="openings_list", responses={200: OpeningSerializer(many=True), **errors(404)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class ApplicationRateThrottle(SimpleRateThrottle):
+    """5 applications an hour per client address (REMOTE_ADDR, as for the site's form: behind
+    a reverse proxy, the proxy sets it; X-Forwarded-For is not trusted, so it cannot be used
+    to dodge the limit). The rate is set here, not in the settings."""
+
+    scope = "applications"
+    rate = "5/hour"
+
+    def get_ident(self, request):
+        return views.client_ip(request._request if hasattr(request, "_request") else request)
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def _opening_for_application(request, opening_id):
+    """A live opening the caller may see (internal-only: agents; view restrictions: honoured), else 404."""
+    opening = JobOpeningPage.objects.live().select_related("org_unit").filter(pk=opening_id).first()
+    not_found = exceptions.NotFound(_("Cette offre n'existe pas ou n'est plus publiée."))
+    if opening is None:
+        raise not_found
+    try:
+        views.check_opening_visible(request._request, opening)
+    except Http404 as exc:
+        raise not_found from exc
+    for restriction in opening.get_view_restrictions():
+        if not restriction.accept_request(request._request):
+            raise not_found
+    return opening
+
+
+class OpeningApplicationView(APIView):
+    """Apply to an opening (multipart). Every check is the service's: required fields, e-mail,
+    phone, CV and cover letter (PDF, DOCX or ODT by content, 5 MB at most); nothing is written
+    on error. A closed opening (deadline past, filled, cancelled) or a second live application
+    for the same person answers 409; an internal-only opening is 404 for non-agents."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [ApplicationRateThrottle]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        operation_id="openings_applications_create",
+        parameters=[
+            OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description=_("Identifiant de l'offre."))
+        ],
+        request={"multipart/form-data": ApplicationRequestSerializer},
+        responses={
+            201: OpenApiResponse(ApplicationCreatedSerializer, description=_("Candidature enregistrée.")),
+            **errors(400, 404, 409, 429),
+        },
+    )
+    def post(self, request, id):
+        opening = _opening_for_application(request, id)
+        serializer = ApplicationRequestSerializer(data=request.data)
+        if not serializer.is_valid():
+            problems = dict(serializer.errors)
+            for field in ("cv", "cover_letter"):  # report the files' problems in the same answer
+                upload = request.data.get(field)
+                if field not in problems and hasattr(upload, "read"):
+                    try:
+                        services.check_document(upload, field, required=False)
+                    except DjangoValidationError as exc:
+                        problems.update(exc.message_dict)
+            raise invalid(problems)
+        data = serializer.validated_data
+        with service_errors():
+            application, _token = services.submit_application(
+                opening=opening,
+                user=request.user,
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
+                email=data.get("email", ""),
+                phone=data.get("phone", ""),
+                cv=data.get("cv"),
+                cover_letter=data.get("cover_letter"),
+                message=data.get("message", ""),
+                consent_pool=data.get("consent_pool", False),
+            )
+        return Response({"reference": application.reference}, status=status.HTTP_201_CREATED)
+
+
+# --- applications ------------------------------------------------------------------------------------
+
+
+_PLACEHOLDER = 987654321012
+
+
+def file_urls(request):
+    """Prefix and middle of the files' absolute URLs, computed once per request (None when the
+    admin's URLs are not mounted)."""
+    try:
+        path = reverse("recruitment_admin:file", kwargs={"pk": _PLACEHOLDER, "kind": "cv"})
+    except NoReverseMatch:
+        return None
+    prefix, _sep, rest = request.build_absolute_uri(path).partition(str(_PLACEHOLDER))
+    return FileUrls(prefix, rest[: -len("cv/")])
+
+
+def visible_applications(request):
+    return selectors.applications_visible_to(request.user)
+
+
+def filtered_applications(request):
+    """The caller's visible applications, with the ``opening`` and ``status`` filters (400 if bad)."""
+    queryset = visible_applications(request)
+    opening = positive_int(request.query_params.get("opening"), "opening")
+    if opening is not None:
+        queryset = queryset.filter(opening_id=opening)
+    statuses = [s.strip() for raw in request.query_params.getlist("status") for s in raw.split(",") if s.strip()]
+    unknown = [s for s in statuses if s not in ApplicationStatus.values]
+    if unknown:
+        raise invalid(
+            {
+                "status": _("Statut inconnu : %(values)s. Valeurs possibles : %(allowed)s.")
+                % {"values": ", ".join(s[:30] for s in unknown[:5]), "allowed": ", ".join(ApplicationStatus.values)}
+            }
+        )
+    if statuses:
+        queryset = queryset.filter(status__in=statuses)
+    return queryset
+
+
+APPLICATION_FILTERS = [
+    OpenApiParameter("opening", OpenApiTypes.INT, description=_("Identifiant de l'offre.")),
+    OpenApiParameter(
+        "status",
+        OpenApiTypes.STR,
+        description=_("Un ou plusieurs statuts séparés par des virgules : %(values)s.")
+        % {"values": ", ".join(ApplicationStatus.values)},
+    ),
+]
+
+
+class ApplicationListView(generics.ListAPIView):
+    """Applications the caller may see, by id, cursor paginated (``page_size`` up to 1000)."""
+
+    serializer_class = ApplicationSerializer
+    pagination_class = CursorPagination
+
+    def get_queryset(self):
+        return filtered_applications(self.request).select_related("opening", "candidate")
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "file_urls": file_urls(self.request)}
+
+    @extend_schema(
+        operation_id="applications_list",
+        parameters=APPLICATION_FILTERS,
+        responses={200: ApplicationSerializer(many=True), **errors(400, 401, 404)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class ApplicationMoveView(APIView):
+    """Move an application to another status (``services.move``): 404 when the caller may not
+    see it, 403 when they see it but do not manage the opening, 409 when the move is
+    impossible now (closed opening, scorecards pending, hired…), 400 naming the field."""
+
+    @extend_schema(
+        operation_id="applications_move",
+        parameters=[
+            OpenApiParameter(
+                "id", OpenApiTypes.INT, OpenApiParameter.PATH, description=_("Identifiant de la candidature.")
+            )
+        ],
+        request=MoveRequestSerializer,
+        responses={200: ApplicationSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, id):
+        if not visible_applications(request).filter(pk=id).exists():
+            raise exceptions.NotFound(_("Cette candidature n'existe pas ou ne vous est pas accessible."))
+        data = validated(MoveRequestSerializer(data=request.data))
+        with service_errors():
+            services.move(
+                application_id=id,
+                to_status=data["status"],
+                actor=request.user,
+                reason=data.get("reason", ""),
+                note=data.get("note", ""),
+            )
+        application = Application.objects.select_related("opening", "candidate").get(pk=id)
+        context = {"request": request, "file_urls": file_urls(request)}
+        return Response(ApplicationSerializer(application, context=context).data)
+
+
+# --- report ---------------------------------------------------------------------------------------------
+
+
+class ReportView(APIView):
+    """Funnel, time-to-hire and internal vs external applications for a period (by default the
+    last 365 days), over every opening (HR) or the caller's openings (recruiters); optionally
+    one opening. See ``recruitment.reports`` for the definitions."""
+
+    @extend_schema(
+        operation_id="recruitment_report",
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description=_("Premier jour (inclus), AAAA-MM-JJ.")),
+            OpenApiParameter(
+                "to", OpenApiTypes.DATE, description=_("Dernier jour (inclus), AAAA-MM-JJ ; défaut : aujourd'hui.")
+            ),
+            OpenApiParameter("opening", OpenApiTypes.INT, description=_("Identifiant de l'offre.")),
+        ],
+        responses={200: ReportSerializer, **errors(400, 401, 403, 404)},
+    )
+    def get(self, request):
+        user = request.user
+        if not reports.can_view_reports(user):
+            raise exceptions.PermissionDenied(_("Les rapports de recrutement sont réservés aux RH et aux recruteurs."))
+        try:
+            period = reports.period_from(request.query_params.get("from"), request.query_params.get("to"))
+        except reports.PeriodError as exc:
+            raise invalid({exc.field: exc.message}) from exc
+        opening_id = positive_int(request.query_params.get("opening"), "opening")
+        opening = None
+        if opening_id is not None:
+            opening = JobOpeningPage.objects.filter(pk=opening_id).first()
+            if opening is None:
+                raise exceptions.NotFound(_("Offre introuvable."))
+            if not reports.reportable_openings(user).filter(pk=opening_id).exists():
+                raise exceptions.PermissionDenied(_("Vous ne gérez pas ce recrutement."))
+        report = reports.report_for(user, period, opening)
+        return Response(ReportSerializer(report_data(report)).data)
