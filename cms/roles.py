@@ -17,4 +17,4 @@ LABELS = {
     "manager": _("Encadrant"),
 }
 # Which roles may open the Wagtail admin.
-ADMIN_ROLES = [HR, TRAINING_EDITORS, RECRUITERS]
+ADMIN_ROLES = [HR, TRAINING_EDITORS, RECRUITERS, INTERVIEWERS]  # interviewers: their scorecards
