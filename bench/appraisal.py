@@ -223,15 +223,14 @@ def main():
 
     # 3. HR dashboard.
     print()
-    direction = OrgUnit.get_root_nodes().first().get_children().order_by("code").first()
-    root_rows, seconds, queries = measure(lambda: selectors.progress_by_unit(campaign), RUNS)
-    print(f"progress_by_unit (directions, {len(root_rows)} rows): {queries} queries, median {seconds * 1000:.0f} ms")
-    unit_rows, seconds, queries = measure(lambda: selectors.progress_by_unit(campaign, direction), RUNS)
-    print(f"progress_by_unit ({direction.code}, {len(unit_rows)} rows): {queries} queries, "
-          f"median {seconds * 1000:.0f} ms")
+    root = OrgUnit.get_root_nodes().first()
+    direction = root.get_children().order_by("code").first()
+    for label, parent in (("roots", None), (root.code, root), (direction.code, direction)):
+        rows, seconds, queries = measure(lambda p=parent: selectors.progress_by_unit(campaign, p), RUNS)
+        print(f"progress_by_unit ({label}: {len(rows)} rows): {queries} queries, median {seconds * 1000:.0f} ms")
     if hasattr(selectors, "unit_progress"):
-        result, seconds, queries = measure(lambda: selectors.unit_progress(campaign), RUNS)
-        print(f"unit_progress (directions, {len(result['rows'])} rows): {queries} queries, "
+        result, seconds, queries = measure(lambda: selectors.unit_progress(campaign, root), RUNS)
+        print(f"unit_progress ({root.code}: {len(result['rows'])} rows): {queries} queries, "
               f"median {seconds * 1000:.0f} ms")
     try:
         from django.urls import reverse
@@ -242,7 +241,7 @@ def main():
     if page:
         client = Client()
         client.force_login(hr)
-        for label, query in (("top level", ""), (direction.code, f"?unit={direction.code}")):
+        for label, query in (("top level", ""), (root.code, f"?unit={root.code}"), (direction.code, f"?unit={direction.code}")):
             response, seconds, queries = measure(lambda q=query: client.get(page + q), RUNS)
             print(f"HR page {page}{query} ({label}): HTTP {response.status_code}, {queries} queries, "
                   f"median {seconds * 1000:.0f} ms")

@@ -7,3 +7,9 @@ class RecruitmentConfig(AppConfig):
     label = "recruitment"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = _("Recrutement")
+
+    def ready(self):
+        from cms import seed
+        from recruitment.demo import seed_recruitment
+
+        seed.register_seeder("recruitment.openings", seed_recruitment, order=300)

@@ -94,132 +94,307 @@ class OpeningSpec:
 
 OPENINGS = (
     OpeningSpec(
-        slug="gestionnaire-carriere-paie", code="DRH", units=("DRH-SGC", "DRH"),
-        title="Gestionnaire carrière et paie (F/H)", category="B", corps="Secrétaires administratifs",
+        slug="gestionnaire-carriere-paie",
+        code="DRH",
+        units=("DRH-SGC", "DRH"),
+        title="Gestionnaire carrière et paie (F/H)",
+        category="B",
+        corps="Secrétaires administratifs",
         grades="Secrétaire administratif de classe normale ou supérieure",
-        location_name="Direction des ressources humaines", street_address="2, rue de Lobau", postal_code="75004",
+        location_name="Direction des ressources humaines",
+        street_address="2, rue de Lobau",
+        postal_code="75004",
         missions=p("Au sein du bureau des carrières administratives, vous gérez un portefeuille d'environ 400 agents.")
-        + ul("instruire les actes de carrière (avancements, promotions, positions) ;",
-             "préparer et contrôler la paie mensuelle et le régime indemnitaire ;",
-             "informer et conseiller les agents et leurs encadrants."),
-        profile=ul("connaissance du statut de la fonction publique territoriale ;", "rigueur, discrétion et sens du travail en équipe ;",
-                   "maîtrise d'un SIRH appréciée."),
-        salary=(Decimal("27500"), Decimal("33000")), rifseep_group="B2", applications=14, phase="mid",
+        + ul(
+            "instruire les actes de carrière (avancements, promotions, positions) ;",
+            "préparer et contrôler la paie mensuelle et le régime indemnitaire ;",
+            "informer et conseiller les agents et leurs encadrants.",
+        ),
+        profile=ul(
+            "connaissance du statut de la fonction publique territoriale ;",
+            "rigueur, discrétion et sens du travail en équipe ;",
+            "maîtrise d'un SIRH appréciée.",
+        ),
+        salary=(Decimal("27500"), Decimal("33000")),
+        rifseep_group="B2",
+        applications=14,
+        phase="mid",
     ),
     OpeningSpec(
-        slug="developpeur-full-stack", code="DSIN", units=("DSIN-SDEV", "DSIN"),
-        title="Développeur·se full stack Python (F/H)", category="A",
-        corps="Ingénieurs et architectes d'administrations parisiennes", grades="Ingénieur, ingénieur divisionnaire",
-        location_name="Direction du numérique", street_address="227, rue de Bercy", postal_code="75012",
+        slug="developpeur-full-stack",
+        code="DSIN",
+        units=("DSIN-SDEV", "DSIN"),
+        title="Développeur·se full stack Python (F/H)",
+        category="A",
+        corps="Ingénieurs et architectes d'administrations parisiennes",
+        grades="Ingénieur, ingénieur divisionnaire",
+        location_name="Direction du numérique",
+        street_address="227, rue de Bercy",
+        postal_code="75012",
         missions=p("Vous rejoignez l'équipe produit des démarches en ligne (plus d'un million d'usagers par an).")
-        + ul("développer et maintenir des applications Django et leurs API ;", "participer aux revues de code et à l'amélioration continue ;",
-             "veiller à l'accessibilité (RGAA) et à la sécurité des services."),
-        profile=ul("expérience confirmée en Python et en bases de données relationnelles ;", "culture du logiciel libre et des tests automatisés ;",
-                   "goût pour le service public numérique."),
-        conditions=p("Télétravail possible jusqu'à trois jours par semaine. Poste ouvert aux contractuels (article L. 332-14 du CGFP)."),
-        salary=(Decimal("42000"), Decimal("55000")), rifseep_group="A3", applications=20, phase="late",
+        + ul(
+            "développer et maintenir des applications Django et leurs API ;",
+            "participer aux revues de code et à l'amélioration continue ;",
+            "veiller à l'accessibilité (RGAA) et à la sécurité des services.",
+        ),
+        profile=ul(
+            "expérience confirmée en Python et en bases de données relationnelles ;",
+            "culture du logiciel libre et des tests automatisés ;",
+            "goût pour le service public numérique.",
+        ),
+        conditions=p(
+            "Télétravail possible jusqu'à trois jours par semaine. Poste ouvert aux contractuels (article L. 332-14 du CGFP)."
+        ),
+        salary=(Decimal("42000"), Decimal("55000")),
+        rifseep_group="A3",
+        applications=20,
+        phase="late",
     ),
     OpeningSpec(
-        slug="auxiliaire-puericulture", code="DFPE", units=("DFPE-SCR", "DFPE"),
-        title="Auxiliaire de puériculture en crèche collective (F/H)", category="B",
-        corps="Auxiliaires de puériculture", grades="Auxiliaire de puériculture de classe normale",
-        location_name="Crèche collective Belleville", street_address="14, rue Ramponeau", postal_code="75020",
-        missions=ul("accueillir les enfants et leurs familles ;", "assurer les soins d'hygiène, les repas et le sommeil ;",
-                    "proposer des activités d'éveil adaptées à chaque enfant."),
-        profile=ul("diplôme d'État d'auxiliaire de puériculture exigé ;", "sens de l'observation et de l'écoute ;", "travail en équipe pluridisciplinaire."),
+        slug="auxiliaire-puericulture",
+        code="DFPE",
+        units=("DFPE-SCR", "DFPE"),
+        title="Auxiliaire de puériculture en crèche collective (F/H)",
+        category="B",
+        corps="Auxiliaires de puériculture",
+        grades="Auxiliaire de puériculture de classe normale",
+        location_name="Crèche collective Belleville",
+        street_address="14, rue Ramponeau",
+        postal_code="75020",
+        missions=ul(
+            "accueillir les enfants et leurs familles ;",
+            "assurer les soins d'hygiène, les repas et le sommeil ;",
+            "proposer des activités d'éveil adaptées à chaque enfant.",
+        ),
+        profile=ul(
+            "diplôme d'État d'auxiliaire de puériculture exigé ;",
+            "sens de l'observation et de l'écoute ;",
+            "travail en équipe pluridisciplinaire.",
+        ),
         conditions=p("Horaires en roulement entre 7 h 30 et 18 h 45."),
-        applications=16, phase="mid", deadline_in_days=45,
+        applications=16,
+        phase="mid",
+        deadline_in_days=45,
     ),
     OpeningSpec(
-        slug="jardinier-parcs", code="DEVE", units=("DEVE-SJ", "DEVE"),
-        title="Jardinier·ère des parcs et jardins (F/H)", category="C", corps="Adjoints techniques",
+        slug="jardinier-parcs",
+        code="DEVE",
+        units=("DEVE-SJ", "DEVE"),
+        title="Jardinier·ère des parcs et jardins (F/H)",
+        category="C",
+        corps="Adjoints techniques",
         grades="Adjoint technique, adjoint technique principal de 2e classe",
-        location_name="Atelier horticole du bois de Vincennes", street_address="Route de la Pyramide", postal_code="75012",
-        missions=ul("entretenir les massifs, pelouses et arbustes ;", "réaliser les plantations saisonnières ;",
-                    "appliquer la gestion écologique des espaces verts (zéro phytosanitaire)."),
+        location_name="Atelier horticole du bois de Vincennes",
+        street_address="Route de la Pyramide",
+        postal_code="75012",
+        missions=ul(
+            "entretenir les massifs, pelouses et arbustes ;",
+            "réaliser les plantations saisonnières ;",
+            "appliquer la gestion écologique des espaces verts (zéro phytosanitaire).",
+        ),
         profile=ul("CAP ou BEP travaux paysagers ;", "aptitude au travail en extérieur ;", "permis B apprécié."),
-        applications=12, phase="early", deadline_in_days=25,
+        applications=12,
+        phase="early",
+        deadline_in_days=25,
     ),
     OpeningSpec(
-        slug="ingenieur-circulation", code="DVD", units=("DVD-SDEP", "DVD"),
-        title="Ingénieur·e chargé·e d'études circulation et mobilités (F/H)", category="A",
-        corps="Ingénieurs et architectes d'administrations parisiennes", grades="Ingénieur",
-        location_name="Direction de la voirie et des déplacements", street_address="121, avenue de France", postal_code="75013",
-        missions=ul("conduire les études de circulation des projets d'aménagement ;", "modéliser les flux et évaluer les impacts ;",
-                    "animer la concertation avec les mairies d'arrondissement."),
-        profile=ul("diplôme d'ingénieur (transport, génie civil ou urbanisme) ;", "maîtrise des outils de modélisation ;", "aisance rédactionnelle et orale."),
-        salary=(Decimal("40000"), Decimal("52000")), rifseep_group="A3", applications=10, phase="mid",
+        slug="ingenieur-circulation",
+        code="DVD",
+        units=("DVD-SDEP", "DVD"),
+        title="Ingénieur·e chargé·e d'études circulation et mobilités (F/H)",
+        category="A",
+        corps="Ingénieurs et architectes d'administrations parisiennes",
+        grades="Ingénieur",
+        location_name="Direction de la voirie et des déplacements",
+        street_address="121, avenue de France",
+        postal_code="75013",
+        missions=ul(
+            "conduire les études de circulation des projets d'aménagement ;",
+            "modéliser les flux et évaluer les impacts ;",
+            "animer la concertation avec les mairies d'arrondissement.",
+        ),
+        profile=ul(
+            "diplôme d'ingénieur (transport, génie civil ou urbanisme) ;",
+            "maîtrise des outils de modélisation ;",
+            "aisance rédactionnelle et orale.",
+        ),
+        salary=(Decimal("40000"), Decimal("52000")),
+        rifseep_group="A3",
+        applications=10,
+        phase="mid",
         stage_labels={"interview": "Jury technique"},
     ),
     OpeningSpec(
-        slug="animateur-periscolaire", code="DASCO", units=("DASCO-SPE", "DASCO"),
-        title="Animateur·rice périscolaire (F/H)", category="B", corps="Animateurs d'administrations parisiennes",
-        grades="Animateur", employment_type=EmploymentType.PART_TIME,
-        location_name="Circonscription des affaires scolaires 11e", street_address="5, rue Froment", postal_code="75011",
-        missions=ul("encadrer les enfants sur les temps périscolaires ;", "concevoir et conduire des projets d'animation ;",
-                    "assurer le lien avec les familles et l'équipe enseignante."),
+        slug="animateur-periscolaire",
+        code="DASCO",
+        units=("DASCO-SPE", "DASCO"),
+        title="Animateur·rice périscolaire (F/H)",
+        category="B",
+        corps="Animateurs d'administrations parisiennes",
+        grades="Animateur",
+        employment_type=EmploymentType.PART_TIME,
+        location_name="Circonscription des affaires scolaires 11e",
+        street_address="5, rue Froment",
+        postal_code="75011",
+        missions=ul(
+            "encadrer les enfants sur les temps périscolaires ;",
+            "concevoir et conduire des projets d'animation ;",
+            "assurer le lien avec les familles et l'équipe enseignante.",
+        ),
         profile=ul("BPJEPS ou BAFA exigé ;", "dynamisme et créativité ;", "sens des responsabilités."),
-        applications=18, phase="early", deadline_in_days=15,
+        applications=18,
+        phase="early",
+        deadline_in_days=15,
     ),
     OpeningSpec(
-        slug="bibliothecaire-jeunesse", code="DAC", units=("DAC-SBIB", "DAC"),
-        title="Bibliothécaire responsable de l'espace jeunesse (F/H)", category="A", corps="Bibliothécaires",
+        slug="bibliothecaire-jeunesse",
+        code="DAC",
+        units=("DAC-SBIB", "DAC"),
+        title="Bibliothécaire responsable de l'espace jeunesse (F/H)",
+        category="A",
+        corps="Bibliothécaires",
         grades="Bibliothécaire, bibliothécaire principal",
-        location_name="Médiathèque Marguerite Duras", street_address="115, rue de Bagnolet", postal_code="75020",
-        missions=ul("piloter la politique documentaire jeunesse ;", "encadrer une équipe de six agents ;",
-                    "développer les partenariats avec les écoles et les crèches."),
-        profile=ul("connaissance de l'édition jeunesse ;", "expérience d'encadrement ;", "intérêt pour la médiation numérique."),
-        salary=(Decimal("34000"), Decimal("41000")), applications=9, phase="late", recruiter=False,
+        location_name="Médiathèque Marguerite Duras",
+        street_address="115, rue de Bagnolet",
+        postal_code="75020",
+        missions=ul(
+            "piloter la politique documentaire jeunesse ;",
+            "encadrer une équipe de six agents ;",
+            "développer les partenariats avec les écoles et les crèches.",
+        ),
+        profile=ul(
+            "connaissance de l'édition jeunesse ;", "expérience d'encadrement ;", "intérêt pour la médiation numérique."
+        ),
+        salary=(Decimal("34000"), Decimal("41000")),
+        applications=9,
+        phase="late",
+        recruiter=False,
     ),
     OpeningSpec(
-        slug="policier-municipal", code="DPMP", units=("DPMP-SCT", "DPMP"),
-        title="Policier·ère municipal·e (F/H)", category="C", corps="Agents de police municipale",
-        grades="Gardien-brigadier", open_to_contractuels=False,
-        location_name="Circonscription territoriale Centre", street_address="12, rue de la Cité", postal_code="75004",
-        missions=ul("assurer la tranquillité publique et la sécurité des usagers ;", "faire respecter les arrêtés municipaux ;",
-                    "intervenir en patrouille de jour comme de nuit."),
-        profile=ul("lauréat·e du concours ou titulaire du grade ;", "sens du contact et maîtrise de soi ;", "bonne condition physique."),
+        slug="policier-municipal",
+        code="DPMP",
+        units=("DPMP-SCT", "DPMP"),
+        title="Policier·ère municipal·e (F/H)",
+        category="C",
+        corps="Agents de police municipale",
+        grades="Gardien-brigadier",
+        open_to_contractuels=False,
+        location_name="Circonscription territoriale Centre",
+        street_address="12, rue de la Cité",
+        postal_code="75004",
+        missions=ul(
+            "assurer la tranquillité publique et la sécurité des usagers ;",
+            "faire respecter les arrêtés municipaux ;",
+            "intervenir en patrouille de jour comme de nuit.",
+        ),
+        profile=ul(
+            "lauréat·e du concours ou titulaire du grade ;",
+            "sens du contact et maîtrise de soi ;",
+            "bonne condition physique.",
+        ),
         conditions=p("Travail en cycles, week-ends et jours fériés."),
-        stage_labels={"interview": "Épreuves et jury"}, applications=14, phase="mid", deadline_in_days=35,
+        stage_labels={"interview": "Épreuves et jury"},
+        applications=14,
+        phase="mid",
+        deadline_in_days=35,
     ),
     OpeningSpec(
-        slug="acheteur-public", code="DFA", units=("DFA-SAC", "DFA"),
-        title="Acheteur·se public·que — marchés de travaux (F/H)", category="A",
-        corps="Attachés d'administrations parisiennes", grades="Attaché, attaché principal",
-        location_name="Direction des finances et des achats", street_address="17, boulevard Morland", postal_code="75004",
-        missions=ul("définir les stratégies d'achat des marchés de travaux ;", "rédiger et passer les consultations ;",
-                    "négocier et suivre l'exécution des marchés."),
-        profile=ul("maîtrise du code de la commande publique ;", "capacité d'analyse économique ;", "sens de la négociation."),
-        internal_only=True, open_to_contractuels=False, rifseep_group="A4", applications=8, phase="mid",
+        slug="acheteur-public",
+        code="DFA",
+        units=("DFA-SAC", "DFA"),
+        title="Acheteur·se public·que — marchés de travaux (F/H)",
+        category="A",
+        corps="Attachés d'administrations parisiennes",
+        grades="Attaché, attaché principal",
+        location_name="Direction des finances et des achats",
+        street_address="17, boulevard Morland",
+        postal_code="75004",
+        missions=ul(
+            "définir les stratégies d'achat des marchés de travaux ;",
+            "rédiger et passer les consultations ;",
+            "négocier et suivre l'exécution des marchés.",
+        ),
+        profile=ul(
+            "maîtrise du code de la commande publique ;", "capacité d'analyse économique ;", "sens de la négociation."
+        ),
+        internal_only=True,
+        open_to_contractuels=False,
+        rifseep_group="A4",
+        applications=8,
+        phase="mid",
     ),
     OpeningSpec(
-        slug="assistant-service-social", code="DSOL", units=("DSOL-SSP", "DSOL"),
-        title="Assistant·e de service social polyvalent (F/H)", category="A", corps="Assistants socio-éducatifs",
-        grades="Assistant socio-éducatif", location_name="Service social de proximité 18e",
-        street_address="115 bis, rue Ordener", postal_code="75018",
-        missions=ul("accueillir, informer et accompagner les usagers en difficulté ;", "instruire les demandes d'aides ;",
-                    "travailler en réseau avec les partenaires du territoire."),
-        profile=ul("diplôme d'État d'assistant de service social exigé ;", "capacité d'écoute et de distanciation ;", "connaissance des dispositifs d'aide sociale."),
-        salary=(Decimal("30000"), Decimal("36500")), applications=11, phase="early",
+        slug="assistant-service-social",
+        code="DSOL",
+        units=("DSOL-SSP", "DSOL"),
+        title="Assistant·e de service social polyvalent (F/H)",
+        category="A",
+        corps="Assistants socio-éducatifs",
+        grades="Assistant socio-éducatif",
+        location_name="Service social de proximité 18e",
+        street_address="115 bis, rue Ordener",
+        postal_code="75018",
+        missions=ul(
+            "accueillir, informer et accompagner les usagers en difficulté ;",
+            "instruire les demandes d'aides ;",
+            "travailler en réseau avec les partenaires du territoire.",
+        ),
+        profile=ul(
+            "diplôme d'État d'assistant de service social exigé ;",
+            "capacité d'écoute et de distanciation ;",
+            "connaissance des dispositifs d'aide sociale.",
+        ),
+        salary=(Decimal("30000"), Decimal("36500")),
+        applications=11,
+        phase="early",
     ),
     OpeningSpec(
-        slug="charge-recrutement-mobilite", code="DRH", units=("DRH-SRC", "DRH"),
-        title="Chargé·e de recrutement et de mobilité interne (F/H)", category="A",
-        corps="Attachés d'administrations parisiennes", grades="Attaché",
-        location_name="Direction des ressources humaines", street_address="2, rue de Lobau", postal_code="75004",
-        missions=ul("conduire les recrutements d'un portefeuille de directions ;", "accompagner les agents dans leurs projets de mobilité ;",
-                    "animer le vivier de candidats et les jurys."),
-        profile=ul("expérience des techniques de recrutement ;", "connaissance de la fonction publique territoriale ;", "qualités d'écoute."),
-        internal_only=True, anonymised_screening=True, applications=9, phase="mid",
+        slug="charge-recrutement-mobilite",
+        code="DRH",
+        units=("DRH-SRC", "DRH"),
+        title="Chargé·e de recrutement et de mobilité interne (F/H)",
+        category="A",
+        corps="Attachés d'administrations parisiennes",
+        grades="Attaché",
+        location_name="Direction des ressources humaines",
+        street_address="2, rue de Lobau",
+        postal_code="75004",
+        missions=ul(
+            "conduire les recrutements d'un portefeuille de directions ;",
+            "accompagner les agents dans leurs projets de mobilité ;",
+            "animer le vivier de candidats et les jurys.",
+        ),
+        profile=ul(
+            "expérience des techniques de recrutement ;",
+            "connaissance de la fonction publique territoriale ;",
+            "qualités d'écoute.",
+        ),
+        internal_only=True,
+        anonymised_screening=True,
+        applications=9,
+        phase="mid",
     ),
     OpeningSpec(
-        slug="eboueur", code="DPE", units=("DPE-STPP", "DPE"),
-        title="Éboueur·se (F/H)", category="C", corps="Éboueurs", grades="Éboueur",
-        location_name="Division territoriale de propreté 15e", street_address="30, rue de la Procession", postal_code="75015",
-        missions=ul("collecter les déchets ménagers et le tri sélectif ;", "nettoyer la voie publique ;", "signaler les dépôts sauvages."),
+        slug="eboueur",
+        code="DPE",
+        units=("DPE-STPP", "DPE"),
+        title="Éboueur·se (F/H)",
+        category="C",
+        corps="Éboueurs",
+        grades="Éboueur",
+        location_name="Division territoriale de propreté 15e",
+        street_address="30, rue de la Procession",
+        postal_code="75015",
+        missions=ul(
+            "collecter les déchets ménagers et le tri sélectif ;",
+            "nettoyer la voie publique ;",
+            "signaler les dépôts sauvages.",
+        ),
         profile=ul("aptitude physique au travail en extérieur ;", "ponctualité et esprit d'équipe."),
         conditions=p("Prise de service à 6 h ; travail un week-end sur deux."),
-        deadline_in_days=-12, applications=15, phase="late",
+        deadline_in_days=-12,
+        applications=15,
+        phase="late",
     ),
 )
 
@@ -395,7 +570,7 @@ def pdf_bytes(text):
     return bytes(out)
 
 
-def _weighted(rng, weights):
+def weighted(rng, weights):
     statuses, values = zip(*weights.items(), strict=True)
     return rng.choices(statuses, weights=values)[0]
 
@@ -412,7 +587,7 @@ def final_statuses(rng, spec):
     """The final status of each application of ``spec``: the phase's guaranteed statuses
     (a hire on every opening whose process is over), the others drawn from its weights."""
     guaranteed = list(GUARANTEED[spec.phase][: spec.applications])
-    drawn = [_weighted(rng, PHASES[spec.phase]) for _ in range(spec.applications - len(guaranteed))]
+    drawn = [weighted(rng, PHASES[spec.phase]) for _ in range(spec.applications - len(guaranteed))]
     statuses = guaranteed + drawn
     rng.shuffle(statuses)
     return statuses
@@ -479,7 +654,12 @@ class Writer:
     def _agent_pool(self):
         """Agents who may apply internally (the demo ``agent`` first, then a sample)."""
         demo_ids = {a.pk for a in self.context.agents.values()}
-        ids = list(Agent.objects.filter(active=True).exclude(pk__in=demo_ids).order_by("pk").values_list("pk", flat=True)[:3000])
+        ids = list(
+            Agent.objects.filter(active=True)
+            .exclude(pk__in=demo_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:3000]
+        )
         chosen = self.rng.sample(ids, min(len(ids), 60))
         pool = list(Agent.objects.filter(pk__in=chosen).select_related("user").order_by("pk"))
         self.rng.shuffle(pool)
@@ -506,7 +686,12 @@ class Writer:
         rng = self.rng
         internal = spec.internal_only or (duplicate_of is None and rng.random() < INTERNAL_SHARE)
         if duplicate_of is not None:
-            agent, first, last, email = duplicate_of.agent, duplicate_of.first_name, duplicate_of.last_name, duplicate_of.email
+            agent, first, last, email = (
+                duplicate_of.agent,
+                duplicate_of.first_name,
+                duplicate_of.last_name,
+                duplicate_of.email,
+            )
             phone = duplicate_of.phone
         else:
             agent, first, last, email = self._person(internal)
@@ -548,7 +733,11 @@ class Writer:
                 if member is self.jury[0] and rng.random() < 0.6:
                     continue  # the demo interviewer still has this one to fill in
                 submitted[member.pk] = starts + timedelta(hours=rng.randint(1, 20))
-            return {"starts_at": starts, "scheduled_at": moved, "submitted": {k: min(v, self.now) for k, v in submitted.items()}}
+            return {
+                "starts_at": starts,
+                "scheduled_at": moved,
+                "submitted": {k: min(v, self.now) for k, v in submitted.items()},
+            }
         after = dates[path.index(S.INTERVIEW) + 1]  # the process went further: every scorecard is in
         starts = moved + (after - moved) / 3
         return {
@@ -612,7 +801,10 @@ class Writer:
         for i, (status, at) in enumerate(zip(path, dates, strict=True)):
             actor, reason = self.recruiter, ""
             if i == 0:
-                actor, reason = None, "Candidature déposée" + (" (doublon possible)" if application.possible_duplicate else "")
+                actor, reason = (
+                    None,
+                    "Candidature déposée" + (" (doublon possible)" if application.possible_duplicate else ""),
+                )
             elif status == S.REJECTED:
                 reason = rng.choice(REJECTION_REASONS)
             elif status == S.WITHDRAWN:
@@ -623,7 +815,11 @@ class Writer:
                 application=application, kind="move", from_status=path[i - 1] if i else "", to_status=status,
                 reason=reason, actor=actor, at=at,
             ))  # fmt: skip
-            kind = {S.RECEIVED: MessageKind.ACKNOWLEDGEMENT, S.REJECTED: MessageKind.REJECTION, S.OFFER: MessageKind.OFFER}.get(status)
+            kind = {
+                S.RECEIVED: MessageKind.ACKNOWLEDGEMENT,
+                S.REJECTED: MessageKind.REJECTION,
+                S.OFFER: MessageKind.OFFER,
+            }.get(status)
             if kind is not None:
                 events += self._message(plan, kind, at + timedelta(minutes=2), actor)
         if plan.interview:
@@ -634,8 +830,13 @@ class Writer:
                 reason=f"Entretien planifié le {formats.date_format(starts, 'DATETIME_FORMAT')} (45 min), "
                        f"{plan.opening.location_name}. Jury : {jury}.",
             ))  # fmt: skip
-            events += self._message(plan, MessageKind.INTERVIEW, plan.interview["scheduled_at"] + timedelta(minutes=2),
-                                    self.recruiter, interview=SimpleNamespace(**plan.interview))
+            events += self._message(
+                plan,
+                MessageKind.INTERVIEW,
+                plan.interview["scheduled_at"] + timedelta(minutes=2),
+                self.recruiter,
+                interview=SimpleNamespace(**plan.interview),
+            )
         return events
 
     def _message(self, plan, kind, at, actor, **extra):
@@ -682,12 +883,16 @@ def seed_recruitment(context):
     grant_recruiter_permissions(index)
     openings = ensure_openings(context, index, today)
     context.log(f"  {len(openings)} offres d'emploi sous « {index.title} »")
-    missing = set(MessageKind.values) - set(MessageTemplate.objects.filter(language="fr").values_list("kind", flat=True))
+    missing = set(MessageKind.values) - set(
+        MessageTemplate.objects.filter(language="fr").values_list("kind", flat=True)
+    )
     if missing:
         context.log(f"  modèles de message absents (migration recruitment 0002) : {', '.join(sorted(missing))}")
 
     with_applications = set(
-        Application.objects.filter(opening__in=[o for _s, o in openings]).values_list("opening_id", flat=True).distinct()
+        Application.objects.filter(opening__in=[o for _s, o in openings])
+        .values_list("opening_id", flat=True)
+        .distinct()
     )
     writer = Writer(context, now)
     fresh = [(spec, opening) for spec, opening in openings if opening.pk not in with_applications]
@@ -703,5 +908,8 @@ def seed_recruitment(context):
             spec, opening = context.rng.choice(targets)
             writer.plan(spec, opening, S.RECEIVED, duplicate_of=plan.candidate)
     created = writer.write()
-    context.log(f"  {created} candidatures créées" + (" (déjà en place pour les autres offres)" if with_applications else ""))
+    if created:
+        context.log(f"  {created} candidatures créées, avec leur historique, entretiens et grilles")
+    else:
+        context.log("  candidatures déjà en place : rien de nouveau")
     return {"openings": [o for _s, o in openings], "applications": created}

@@ -17,9 +17,10 @@ Definitions (the API, the report page and docs say the same):
 * **Internal vs external**: applications submitted in the period and hires made in it, for
   agents of the organisation (``is_internal``) and for external candidates.
 
-Queries: one grouped query for the funnel, the outcomes and internal vs external (at most
-9 × 12 × 2 rows, whatever the number of applications), one aggregate for the hires and one
-slice of at most two rows for the median. Nothing is computed per application in Python.
+Queries: one aggregate for the funnel, the outcomes and internal vs external (the
+applications joined to their events, grouped by application in a subquery, counted in one
+row), one aggregate for the hires and one slice of at most two rows for the median. Nothing
+is computed per application in Python.
 """
 
 import datetime
@@ -34,9 +35,7 @@ from django.db.models import (
     F,
     IntegerField,
     Max,
-    OuterRef,
     Q,
-    Subquery,
     Value,
     When,
 )
@@ -47,7 +46,7 @@ from django.utils.translation import gettext as _
 from cms import roles
 from cms.selectors import has_role
 from recruitment.choices import ACTIVE, PIPELINE, ApplicationStatus
-from recruitment.models import Application, ApplicationEvent, JobOpeningPage
+from recruitment.models import Application, JobOpeningPage
 
 DEFAULT_PERIOD_DAYS = 365
 MAX_PERIOD_DAYS = 366 * 10
@@ -158,19 +157,10 @@ def _stage_index(field_name):
 
 def with_reached_stage(applications):
     """Annotate ``reached``: the index in PIPELINE of the furthest stage reached (move events
-    or current status), -1 if none (a correlated aggregate served by the event FK index)."""
-    furthest_event = (
-        ApplicationEvent.objects.filter(application=OuterRef("pk"), kind="move", to_status__in=PIPELINE)
-        .order_by()
-        .values("application")
-        .annotate(furthest=Max(_stage_index("to_status")))
-        .values("furthest")
-    )
-    return applications.annotate(
-        reached=Greatest(
-            Coalesce(Subquery(furthest_event, output_field=IntegerField()), Value(-1)), _stage_index("status")
-        )
-    )
+    or current status), -1 if none. A join on the events grouped by application: aggregate
+    over it (Django then reads it as a subquery), never list it."""
+    furthest_event = Max(_stage_index("events__to_status"), filter=Q(events__kind="move"))
+    return applications.annotate(reached=Greatest(Coalesce(furthest_event, Value(-1)), _stage_index("status")))
 
 
 @dataclass
@@ -209,15 +199,15 @@ def _days(delta):
 
 
 def funnel_counts(applications, period):
-    """``{(reached, status, is_internal): n}`` for the applications submitted in ``period``
-    (one grouped query)."""
-    rows = (
-        with_reached_stage(applications.filter(submitted_at__gte=period.start, submitted_at__lt=period.end))
-        .order_by()
-        .values_list("reached", "status", "is_internal")
-        .annotate(n=Count("pk"))
-    )
-    return {(reached, status, internal): n for reached, status, internal, n in rows}
+    """For the applications submitted in ``period`` (one aggregate query over the applications
+    joined to their events): ``total``, ``internal``, ``reached_<i>`` (how many reached
+    PIPELINE[i] or further) and ``status_<status>`` (current status)."""
+    figures = {f"reached_{index}": Count("pk", filter=Q(reached__gte=index)) for index in range(len(PIPELINE))}
+    figures.update({f"status_{status}": Count("pk", filter=Q(status=status)) for status in ApplicationStatus.values})
+    figures["internal"] = Count("pk", filter=Q(is_internal=True))
+    figures["total"] = Count("pk")
+    scope = applications.filter(submitted_at__gte=period.start, submitted_at__lt=period.end).order_by()
+    return with_reached_stage(scope).aggregate(**figures)
 
 
 def time_to_hire(applications, period):
@@ -238,14 +228,11 @@ def time_to_hire(applications, period):
 def build_report(applications, period, opening=None):
     """The report over ``applications`` (already restricted to what the caller may see)."""
     counts = funnel_counts(applications, period)
-    total = sum(counts.values())
-    reached_at_least = []
-    for index, _status in enumerate(PIPELINE):
-        reached_at_least.append(sum(n for (reached, _s, _i), n in counts.items() if reached >= index))
-    received = reached_at_least[0] if reached_at_least else 0
+    total = counts["total"]
+    received = counts["reached_0"]
     funnel, previous = [], None
     for index, status in enumerate(PIPELINE):
-        count = reached_at_least[index]
+        count = counts[f"reached_{index}"]
         funnel.append(
             FunnelStage(
                 status=status,
@@ -256,14 +243,9 @@ def build_report(applications, period, opening=None):
             )
         )
         previous = count
-    by_status = {}
-    internal_applications = 0
-    for (_reached, status, internal), n in counts.items():
-        by_status[status] = by_status.get(status, 0) + n
-        if internal:
-            internal_applications += n
+    internal_applications = counts["internal"]
     outcomes = [
-        {"status": status, "label": str(ApplicationStatus(status).label), "count": by_status.get(status, 0)}
+        {"status": status, "label": str(ApplicationStatus(status).label), "count": counts[f"status_{status}"]}
         for status in ApplicationStatus.values
     ]
     hires, internal_hires, median, mean = time_to_hire(applications, period)

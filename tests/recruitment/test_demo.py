@@ -212,7 +212,9 @@ def test_decisions_and_beyond_have_every_scorecard_in(seeded):
 def test_a_pending_application_can_be_moved_by_the_demo_recruiter(seeded):
     recruiter = user("recruiter")
     application = Application.objects.filter(
-        status=S.RECEIVED, opening__in=selectors.openings_managed_by(recruiter), opening__application_deadline__gte=timezone.localdate()
+        status=S.RECEIVED,
+        opening__in=selectors.openings_managed_by(recruiter),
+        opening__application_deadline__gte=timezone.localdate(),
     ).first()
     services.move(application_id=application.pk, to_status=S.ADMISSIBILITY, actor=recruiter)
     assert Application.objects.get(pk=application.pk).status == S.ADMISSIBILITY

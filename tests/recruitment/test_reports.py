@@ -75,7 +75,10 @@ def test_report_of_a_recruiter_is_limited_to_their_openings(dataset, recruiter):
     report = reports.report_for(recruiter, period())
     assert report.applications == 5 and report.internal["applications"] == 1
     assert reports.report_for(recruiter, period(), dataset["other"]).applications == 0  # never beyond their scope
-    assert set(reports.reportable_openings(recruiter).values_list("reference", flat=True)) == {"2025-DRH-001", "RPT-001"}
+    assert set(reports.reportable_openings(recruiter).values_list("reference", flat=True)) == {
+        "2025-DRH-001",
+        "RPT-001",
+    }
 
 
 @pytest.mark.django_db
@@ -114,7 +117,11 @@ def test_period_parsing_names_the_bad_parameter():
     assert reports.period_from(None, None, today=today) == reports.Period(today - timedelta(days=364), today)
     assert reports.period_from("2026-01-01", None, today=today) == reports.Period(date(2026, 1, 1), today)
     assert reports.period_from("2027-01-01", None, today=today).date_to == date(2027, 1, 1)
-    for raw_from, raw_to, field in [("2026-02-30", "", "from"), ("", "demain", "to"), ("2026-05-01", "2026-04-01", "from")]:
+    for raw_from, raw_to, field in [
+        ("2026-02-30", "", "from"),
+        ("", "demain", "to"),
+        ("2026-05-01", "2026-04-01", "from"),
+    ]:
         with pytest.raises(reports.PeriodError) as error:
             reports.period_from(raw_from, raw_to, today=today)
         assert error.value.field == field and error.value.message

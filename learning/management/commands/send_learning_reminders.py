@@ -1,4 +1,4 @@
-"""Send the training reminders that are due (safe to run every hour, e.g. from cron).
+"""Expire what is due, then send the training reminders (safe to run every hour, e.g. from cron).
 
     manage.py send_learning_reminders            # send, print counts per kind
     manage.py send_learning_reminders --dry-run  # list what would be sent; send and write nothing
@@ -6,7 +6,7 @@
 
 from django.core.management.base import BaseCommand
 
-from learning import reminders
+from learning import reminders, services
 from learning.choices import ReminderKind
 
 
@@ -28,6 +28,9 @@ class Command(BaseCommand):
             result = {**reminders.counts(pending), "failed": 0}
             self.stdout.write(self.style.WARNING("Simulation : aucun message envoyé, rien n'a été enregistré."))
         else:
+            expired = services.expire_enrollments()  # completed → expired, next cycle opened
+            if expired:
+                self.stdout.write(f"Formations arrivées à expiration (nouveau cycle ouvert) : {expired}")
             result = reminders.send_all()
         verb = "à envoyer" if dry_run else "envoyées"
         for kind in ReminderKind:

@@ -1,0 +1,132 @@
+"""The entretien professionnel in a browser, from the convocation to the visa.
+
+The manager convokes (datetime-local field), holds the interview, writes the report and
+notifies it; the agent writes observations and signs; the reviewer visas; the final report
+downloads as a PDF. axe finds no serious or critical violation on the list, detail and form
+pages.
+"""
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+
+@pytest.fixture
+def launched(demo):
+    """A running campaign over the demo chain's direction, with the default template."""
+    from appraisal import services
+    from appraisal.defaults import ensure_default_template
+    from appraisal.models import Appraisal, Campaign
+
+    today = timezone.localdate()
+    campaign = Campaign.objects.create(
+        name="Entretiens professionnels",
+        year=today.year,
+        template=ensure_default_template(),
+        starts_on=today - timedelta(days=5),
+        interviews_until=today + timedelta(days=60),
+        ends_on=today + timedelta(days=90),
+    )
+    campaign.org_units.set([demo["agent"].org_unit.get_root()])
+    services.launch_campaign(campaign_id=campaign.pk)
+    return {**demo, "appraisal": Appraisal.objects.get(campaign=campaign, agent=demo["agent"])}
+
+
+def logout(page):
+    page.context.clear_cookies()
+
+
+def state_line(page):
+    return page.locator(".state-line")
+
+
+def test_convocation_to_visa_and_pdf(page, launched, login, axe_check):
+    appraisal = launched["appraisal"]
+    detail_url = f"/entretiens/{appraisal.pk}/"
+
+    # The manager: Mon espace → the list → the appraisal.
+    login(page, "manager")
+    page.get_by_role("link", name=re.compile(r"1 agent à convoquer")).click()
+    expect(page).to_have_url(re.compile(r"/entretiens/\?etat=created$"))
+    axe_check(page)
+    page.get_by_role("link", name=re.compile(launched["agent"].full_name)).first.click()
+    expect(page).to_have_url(re.compile(rf"{detail_url}$"))
+    axe_check(page)
+
+    # Convoke ten days ahead (the notice is eight days).
+    interview = timezone.localtime() + timedelta(days=10)
+    page.get_by_label("Date et heure de l'entretien").fill(interview.strftime("%Y-%m-%dT10:00"))
+    page.get_by_label("Lieu de l'entretien").fill("Bureau 412")
+    page.get_by_role("button", name="Envoyer la convocation").click()
+    expect(state_line(page)).to_contain_text("Convoqué")
+
+    # The interview cannot be declared held before its date (workflow guard), and the
+    # browser cannot wait ten days: move the interview to an hour ago in the database, as
+    # if the date had come.
+    from appraisal.models import Appraisal
+
+    Appraisal.objects.filter(pk=appraisal.pk).update(interview_at=timezone.now() - timedelta(hours=1))
+    page.reload()
+    page.get_by_role("button", name="L'entretien a eu lieu").click()
+    expect(state_line(page)).to_contain_text("Entretien tenu")
+
+    # The report.
+    page.get_by_role("link", name="Rédiger le compte rendu").click()
+    expect(page).to_have_url(re.compile(rf"{detail_url}edit/$"))
+    axe_check(page)
+    page.get_by_label("Appréciation générale littérale", exact=True).fill(
+        "Très bonne année : objectifs atteints, implication remarquable dans les projets du service."
+    )
+    page.get_by_label("Manière de servir", exact=True).fill("Agent rigoureux, disponible et attentif aux usagers.")
+    first_objective = page.get_by_role("group", name="Objectif n° 1")
+    first_objective.get_by_label("Intitulé").fill("Déployer le suivi dématérialisé des demandes")
+    first_objective.get_by_label("Indicateurs de réussite").fill("100 % des demandes enregistrées")
+    page.get_by_role("button", name="Enregistrer et notifier").click()
+    expect(page).to_have_url(re.compile(rf"{detail_url}$"))
+    expect(state_line(page)).to_contain_text("Compte rendu notifié")
+    logout(page)
+
+    # The agent reads, writes observations and signs.
+    login(page, "agent")
+    page.goto(detail_url)
+    expect(page.get_by_text("Très bonne année : objectifs atteints")).to_be_visible()
+    page.get_by_label("Vos observations (facultatif)").fill("Entretien constructif, merci pour cet échange.")
+    page.get_by_label("Je certifie avoir pris connaissance du compte rendu").check()
+    page.get_by_role("button", name="Signer : j'ai pris connaissance").click()
+    expect(state_line(page)).to_contain_text("Pris connaissance")
+    axe_check(page)
+    logout(page)
+
+    # The reviewer visas from the queue.
+    login(page, "reviewer")
+    page.goto("/entretiens/visa/")
+    axe_check(page)
+    page.get_by_role("link", name=re.compile(launched["agent"].full_name)).first.click()
+    page.get_by_role("button", name="Viser", exact=True).click()
+    expect(state_line(page)).to_contain_text("Visé (définitif)")
+
+    appraisal.refresh_from_db()
+    assert appraisal.state == "final" and appraisal.observations.startswith("Entretien constructif")
+    assert list(appraisal.transitions.values_list("action", flat=True)) == [
+        "convoke", "hold", "notify", "acknowledge", "visa",
+    ]
+
+    # The final report as PDF: the page's link when it has one, else the API's URL (the same
+    # session), followed like a link.
+    pdf_link = page.get_by_role("link", name=re.compile(r"PDF", re.IGNORECASE))
+    with page.expect_download() as info:
+        if pdf_link.count():
+            pdf_link.first.click()
+        else:
+            page.evaluate(
+                """url => { const a = document.createElement("a"); a.href = url; document.body.appendChild(a);
+                            a.click(); a.remove(); }""",
+                f"/api/v1/appraisals/{appraisal.pk}/pdf/",
+            )
+    download = info.value
+    assert download.suggested_filename.endswith(".pdf")
+    assert Path(download.path()).read_bytes()[:4] == b"%PDF"

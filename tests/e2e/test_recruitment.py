@@ -1,0 +1,149 @@
+"""Recruitment in the browser: a candidate applies with a PDF CV and sees the reference; a
+text file renamed .pdf is refused with a clear message; the recruiter moves the application
+to "hired" from the Wagtail admin (list of openings → board → application page); axe finds
+no serious violation on the listing, a job notice and the application form with its errors."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PASSWORD
+
+REFERENCE = re.compile(r"C-[0-9A-F]{8}")
+
+
+@pytest.fixture
+def jobs(site_db):
+    """A published listing with an external and an internal opening, the recruiter of both,
+    and an application at the offer stage (no interview: nothing stands in the way of a hire)."""
+    from cms.services import ensure_home_page
+    from recruitment.choices import ApplicationStatus
+    from recruitment.models import Application, ApplicationEvent, Candidate, JobIndexPage
+    from tests.factories import OrgUnitFactory, UserFactory
+    from tests.recruitment.conftest import make_opening, publish
+
+    cache.clear()  # the site's rate limits
+    direction = OrgUnitFactory(code="DEVE", name="Direction des espaces verts et de l'environnement", kind="direction")
+    index = JobIndexPage(title="Offres d'emploi", slug="offres", intro="<p>Rejoignez la Ville.</p>")
+    ensure_home_page().add_child(instance=index)
+    index = publish(index)
+    opening = make_opening(
+        index, org_unit=direction, reference="2026-DEVE-001", title="Jardinier des parcs et jardins (F/H)",
+        category="C", corps="Adjoints techniques", grades="Adjoint technique",
+    )  # fmt: skip
+    internal = make_opening(
+        index, org_unit=direction, reference="2026-DEVE-002", title="Chef d'équipe", internal_only=True
+    )
+    recruiter = UserFactory(username="recruiter", first_name="Rémi", last_name="Recruteur", groups=["Recruiters"])
+    for page in (opening, internal):
+        page.recruiters.add(recruiter)
+        publish(page)
+    now = timezone.now()
+    candidate = Candidate.objects.create(
+        first_name="Nadia", last_name="Benali", email="nadia.benali@example.org",
+        email_normalised="nadia.benali@example.org", last_contact_at=now,
+    )  # fmt: skip
+    submitted = now - timedelta(days=20)
+    application = Application.objects.create(
+        opening=opening, candidate=candidate, reference="C-0FFE12AB", status=ApplicationStatus.OFFER,
+        submitted_at=submitted, status_changed_at=now - timedelta(days=2),
+    )  # fmt: skip
+    ApplicationEvent.objects.bulk_create([
+        ApplicationEvent(application=application, kind="move", to_status=ApplicationStatus.RECEIVED, at=submitted),
+        ApplicationEvent(application=application, kind="move", from_status=ApplicationStatus.RECEIVED,
+                         to_status=ApplicationStatus.OFFER, at=now - timedelta(days=2), actor=recruiter),
+    ])  # fmt: skip
+    yield {"index": index, "opening": opening, "recruiter": recruiter, "application": application}
+    cache.clear()
+
+
+def cv_file(content, name="cv.pdf"):
+    return {"name": name, "mimeType": "application/pdf", "buffer": content}
+
+
+def fill_identity(page, email):
+    page.get_by_label(re.compile(r"^Prénom\b")).fill("Jeanne")
+    page.get_by_label(re.compile(r"^Nom\b")).fill("Moreau")
+    page.get_by_label(re.compile(r"^Adresse e-mail\b")).fill(email)
+
+
+def test_a_candidate_applies_with_a_pdf_cv_and_gets_a_reference(page, jobs, axe_check):
+    from recruitment.models import Application
+    from tests.recruitment.conftest import pdf_bytes
+
+    page.goto(jobs["index"].url)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Offres d'emploi")
+    axe_check(page)
+    page.get_by_role("link", name=re.compile("Jardinier des parcs et jardins")).first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Jardinier des parcs et jardins")
+    axe_check(page)
+
+    fill_identity(page, "jeanne.moreau@example.org")
+    page.get_by_label(re.compile(r"^CV\b")).set_input_files(cv_file(pdf_bytes("CV de Jeanne Moreau")))
+    page.get_by_role("button", name="Envoyer ma candidature").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Votre candidature a bien été envoyée")
+    reference = REFERENCE.search(page.locator(".reference").inner_text()).group(0)
+    application = Application.objects.select_related("candidate").get(reference=reference)
+    assert application.opening_id == jobs["opening"].pk and application.candidate.email == "jeanne.moreau@example.org"
+    assert application.cv.name.endswith(".pdf")
+
+
+def test_a_text_file_renamed_pdf_is_refused_with_a_clear_message(page, jobs, axe_check):
+    from recruitment.models import Application
+
+    page.goto(jobs["opening"].url)
+    fill_identity(page, "texte.renomme@example.org")
+    page.get_by_label(re.compile(r"^CV\b")).set_input_files(cv_file(b"Je suis un simple fichier texte.\n" * 20))
+    page.get_by_role("button", name="Envoyer ma candidature").click()
+
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_contain_text("n'est pas un PDF, un DOCX ou un ODT")
+    expect(summary).to_contain_text("quel que soit son nom")
+    expect(page.locator(".field-error").first).to_contain_text("cv.pdf")
+    axe_check(page)  # the application form with its error summary
+    assert not Application.objects.filter(candidate__email="texte.renomme@example.org").exists()
+
+
+def test_an_internal_opening_is_not_listed_for_the_public(page, jobs):
+    page.goto(jobs["index"].url)
+    expect(page.get_by_role("link", name=re.compile("Jardinier des parcs"))).to_have_count(1)
+    expect(page.get_by_role("link", name="Chef d'équipe")).to_have_count(0)
+
+
+def test_the_recruiter_hires_from_the_wagtail_admin_then_reads_the_report(page, jobs, axe_check):
+
+    application = jobs["application"]
+    page.goto("/admin/login/")
+    page.locator("#id_username").fill("recruiter")
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("#id_password").press("Enter")
+    page.wait_for_load_state()
+
+    page.goto("/admin/recrutement/")
+    page.get_by_role("link", name="Jardinier des parcs et jardins (F/H)").click()
+    expect(page).to_have_url(re.compile(rf"/admin/recrutement/offres/{jobs['opening'].pk}/$"))
+    page.get_by_role("link", name="Nadia Benali").first.click()
+    expect(page).to_have_url(re.compile(rf"/admin/recrutement/candidatures/{application.pk}/$"))
+
+    page.get_by_label("Nouvelle étape").select_option("hired")
+    page.get_by_role("button", name="Enregistrer le changement d'étape").click()
+
+    expect(page.get_by_text(re.compile(r"placée à l'étape « Recrutée »"))).to_be_visible()
+    application.refresh_from_db()
+    assert application.status == "hired" and application.closed_at is not None
+    event = application.events.filter(kind="move").last()
+    assert event.to_status == "hired" and event.actor_id == jobs["recruiter"].pk
+
+    # The same session opens the report page: the hire is in the funnel and the time-to-hire.
+    page.goto("/recrutement/rapports/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Rapport de recrutement")
+    expect(page.locator("figure.chart svg")).to_be_visible()
+    expect(page.get_by_role("table").first).to_contain_text("Recrutée")
+    expect(page.locator("main")).to_contain_text("1 recrutement prononcé sur la période.")
+    axe_check(page)
