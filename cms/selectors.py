@@ -7,7 +7,6 @@ from django.db.models.expressions import RawSQL
 from cms import roles
 from cms.models import Agent, OrgUnit
 
-
 _NO_AGENT = object()
 
 

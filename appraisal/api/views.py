@@ -12,10 +12,7 @@ groups and permissions, the caller's agent profile, one query for the page.
 """
 
 import importlib
-from contextlib import contextmanager
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
@@ -41,15 +38,12 @@ from appraisal.api.serializers import (
 from appraisal.choices import AppraisalState
 from appraisal.models import Appraisal, AppraisalTransition, AppraisalVersion, Campaign, Objective
 from cms import roles
+from cms.api.errors import invalid, service_errors, validated
 from cms.selectors import agent_for_user, has_role
 
 # --- errors --------------------------------------------------------------------------------------------
 
 
-class ConflictError(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Conflict."
-    default_code = "conflict"
 
 
 class Unavailable(exceptions.APIException):
@@ -58,33 +52,10 @@ class Unavailable(exceptions.APIException):
     default_code = "unavailable"
 
 
-def invalid(errors):
-    """A 400 whose ``detail`` names the field(s) and whose ``errors`` maps them to messages."""
-    errors = {
-        field: [str(m) for m in messages] if isinstance(messages, list | tuple) else [str(messages)]
-        for field, messages in errors.items()
-    }
-    detail = " ".join(f"{field} : {' '.join(messages)}" for field, messages in errors.items())
-    return exceptions.ValidationError({"detail": detail, "errors": errors})
 
 
-def validated(serializer):
-    if not serializer.is_valid():
-        raise invalid(serializer.errors)
-    return serializer.validated_data
 
 
-@contextmanager
-def service_errors():
-    """Map the services' and workflow's exceptions: 400 (naming the field), 403, 409."""
-    try:
-        yield
-    except DjangoValidationError as exc:
-        raise invalid(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}) from exc
-    except DjangoPermissionDenied as exc:
-        raise exceptions.PermissionDenied(str(exc) or None) from exc
-    except workflow.InvalidTransition as exc:
-        raise ConflictError(str(exc)) from exc
 
 
 ERRORS = {
@@ -333,7 +304,7 @@ class AppraisalContentView(APIView):
     def patch(self, request, id):
         visible_or_404(request, id)
         data = validated(AppraisalContentRequestSerializer(data=request.data))
-        with service_errors():
+        with service_errors(workflow.InvalidTransition):
             services.save_draft(
                 appraisal_id=id, actor=request.user, answers=data.get("answers"), observations=data.get("observations")
             )
@@ -373,7 +344,7 @@ class AppraisalActionView(APIView):
         visible_or_404(request, id)
         data = validated(AppraisalActionRequestSerializer(data=request.data))
         params = {name: data[name] for name in ACTION_PARAMS.get(action, data) if name in data}
-        with service_errors():
+        with service_errors(workflow.InvalidTransition):
             appraisal = workflow.perform(appraisal_id=id, action=action, actor=request.user, params=params)
         if visible(request).filter(pk=id).exists():
             return Response(detail_data(request, id))

@@ -7,12 +7,9 @@ and permissions, the caller's agent profile, at most one org unit lookup for the
 
 import csv
 import io
-from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections, transaction
 from django.db.models import Q
 from django.http import StreamingHttpResponse
@@ -27,6 +24,7 @@ from rest_framework.pagination import Cursor
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cms.api.errors import invalid, service_errors, validated
 from cms.api.pagination import CursorPagination
 from learning import selectors, services
 from learning.api.serializers import (
@@ -45,40 +43,12 @@ from learning.models import Enrollment, LessonPage, QuizPage
 # --- errors --------------------------------------------------------------------------------
 
 
-class ConflictError(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Conflict."
-    default_code = "conflict"
 
 
-def invalid(errors):
-    """A 400 whose ``detail`` names the field(s) and whose ``errors`` maps them to messages."""
-    errors = {
-        field: [str(m) for m in messages] if isinstance(messages, list | tuple) else [str(messages)]
-        for field, messages in errors.items()
-    }
-    detail = " ".join(f"{field} : {' '.join(messages)}" for field, messages in errors.items())
-    return exceptions.ValidationError({"detail": detail, "errors": errors})
 
 
-def validated(serializer):
-    """The serializer's validated data, or a 400 naming the field(s)."""
-    if not serializer.is_valid():
-        raise invalid(serializer.errors)
-    return serializer.validated_data
 
 
-@contextmanager
-def service_errors():
-    """Map the services' exceptions to API errors: 400 (naming the field), 403, 409."""
-    try:
-        yield
-    except DjangoValidationError as exc:
-        raise invalid(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}) from exc
-    except DjangoPermissionDenied as exc:
-        raise exceptions.PermissionDenied(str(exc) or None) from exc
-    except services.Conflict as exc:
-        raise ConflictError(str(exc)) from exc
 
 
 ERRORS = {
@@ -448,7 +418,7 @@ class MyEnrollmentsView(APIView):
         course = selectors.published_courses().filter(pk=data["course"]).first()
         if course is None:
             raise invalid({"course": _("Formation inconnue ou non publiée.")})
-        with service_errors():
+        with service_errors(services.Conflict):
             enrollment, created = services.self_enroll(user=request.user, course=course)
         return Response(
             enrollment_item(request, enrollment.pk), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -467,7 +437,7 @@ class CompleteLessonView(APIView):
         lesson = LessonPage.objects.live().filter(pk=lesson_id).first()
         if lesson is None:
             raise exceptions.NotFound(_("Cette leçon n'existe pas ou n'est pas publiée."))
-        with service_errors():
+        with service_errors(services.Conflict):
             enrollment = services.complete_lesson(user=request.user, lesson=lesson)
         return Response(enrollment_item(request, enrollment.pk))
 
@@ -485,7 +455,7 @@ class QuizAttemptsView(APIView):
         if quiz is None:
             raise exceptions.NotFound(_("Ce quiz n'existe pas ou n'est pas publié."))
         data = validated(QuizAttemptRequestSerializer(data=request.data))
-        with service_errors():
+        with service_errors(services.Conflict):
             attempt, enrollment = services.submit_quiz(user=request.user, quiz=quiz, answers=data["answers"])
         result = {
             "score": attempt.score,

@@ -16,9 +16,7 @@ groups, then one query for the page (plus Wagtail's cached site root paths for t
 openings' URLs).
 """
 
-from contextlib import contextmanager
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
@@ -32,6 +30,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from cms.api.errors import invalid, service_errors, validated
 from cms.api.pagination import CursorPagination
 from recruitment import reports, selectors, services, views
 from recruitment.api.serializers import (
@@ -53,39 +52,12 @@ MAX_ID = 2**63 - 1
 # --- errors ------------------------------------------------------------------------------------
 
 
-class ConflictError(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Conflict."
-    default_code = "conflict"
 
 
-def invalid(errors):
-    """A 400 whose ``detail`` names the field(s) and whose ``errors`` maps them to messages."""
-    errors = {
-        field: [str(m) for m in messages] if isinstance(messages, list | tuple) else [str(messages)]
-        for field, messages in errors.items()
-    }
-    detail = " ".join(f"{field} : {' '.join(messages)}" for field, messages in errors.items())
-    return exceptions.ValidationError({"detail": detail, "errors": errors})
 
 
-def validated(serializer):
-    if not serializer.is_valid():
-        raise invalid(serializer.errors)
-    return serializer.validated_data
 
 
-@contextmanager
-def service_errors():
-    """Map the services' exceptions: 400 (naming the field), 403, 409."""
-    try:
-        yield
-    except DjangoValidationError as exc:
-        raise invalid(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}) from exc
-    except DjangoPermissionDenied as exc:
-        raise exceptions.PermissionDenied(str(exc) or None) from exc
-    except services.Conflict as exc:
-        raise ConflictError(str(exc)) from exc
 
 
 ERRORS = {
@@ -198,7 +170,7 @@ class OpeningApplicationView(APIView):
                         problems.update(exc.message_dict)
             raise invalid(problems)
         data = serializer.validated_data
-        with service_errors():
+        with service_errors(services.Conflict):
             application, _token = services.submit_application(
                 opening=opening,
                 user=request.user,
@@ -306,7 +278,7 @@ class ApplicationMoveView(APIView):
         if not visible_applications(request).filter(pk=id).exists():
             raise exceptions.NotFound(_("Cette candidature n'existe pas ou ne vous est pas accessible."))
         data = validated(MoveRequestSerializer(data=request.data))
-        with service_errors():
+        with service_errors(services.Conflict):
             services.move(
                 application_id=id,
                 to_status=data["status"],
