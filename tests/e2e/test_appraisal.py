@@ -3,7 +3,7 @@
 The manager convokes (datetime-local field), holds the interview, writes the report and
 notifies it; the agent writes observations and signs; the reviewer visas; the final report
 downloads as a PDF. axe finds no serious or critical violation on the list, detail and form
-pages.
+pages, and on Mon espace with the "Mon entretien professionnel" panel.
 """
 
 import re
@@ -50,6 +50,8 @@ def test_convocation_to_visa_and_pdf(page, launched, login, axe_check):
 
     # The manager: Mon espace → the list → the appraisal.
     login(page, "manager")
+    expect(page.get_by_role("heading", name="Mon entretien professionnel")).to_be_visible()
+    axe_check(page)  # Mon espace with the appraisal panel
     page.get_by_role("link", name=re.compile(r"1 agent à convoquer")).click()
     expect(page).to_have_url(re.compile(r"/entretiens/\?etat=created$"))
     axe_check(page)
