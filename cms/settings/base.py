@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "django_rq",
+    "axes",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "cms.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -73,7 +75,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes requires: turns a lockout into the French "locked" response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Largest request body accepted (bytes); the reverse proxy sets the same limit.
+MAX_REQUEST_BODY_BYTES = int(env("MAX_REQUEST_BODY_BYTES", str(12 * 1024 * 1024)))
 
 ROOT_URLCONF = "cms.urls"
 
@@ -124,6 +131,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First, as django-axes requires: refuses any attempt on a locked account/IP pair.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 LOGIN_URL = "login"
