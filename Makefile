@@ -16,8 +16,10 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
+# The cache table (CACHE_BACKEND=db, the default) holds login/password-reset throttles.
 migrate: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 
 demo: migrate
 	$(PY) manage.py seed_demo

@@ -440,7 +440,7 @@ class CampaignViewSet(ModelViewSet):
     def get_urlpatterns(self):
         removed = {"delete", "usage"}
         patterns = [pattern for pattern in super().get_urlpatterns() if pattern.name not in removed]
-        return patterns + [path("launch/<int:pk>/", self.launch_view, name="launch")]
+        return patterns + [path("launch/<id:pk>/", self.launch_view, name="launch")]
 
     @property
     def launch_view(self):

@@ -8,7 +8,9 @@ text, ``s__<section>__<criterion>__level`` / ``__comment`` for the criteria grid
 ``s__<section>__<objective pk>__status`` / ``__comment`` for last year's objectives and
 ``s__<section>__<row>__<field>`` for the repeatable rows (objectives, training needs), the
 number of rows being posted in ``s__<section>__rows``. The same partial templates render
-the blank form of a template in the Wagtail snippet preview.
+the blank form of a template in the Wagtail snippet preview. The answers read from the POST
+are checked by ``appraisal.content.validate_answers``, the one validator of the content
+(the API's too), whose errors name their section and are linked to their input.
 
 The workflow actions each have a small Django form whose field names are the parameter
 names of ``workflow.perform`` (so that its ``ValidationError`` lands on the right field).
@@ -18,15 +20,13 @@ import datetime
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
-from appraisal.choices import ObjectiveStatus
+from appraisal import content
+from appraisal.content import MAX_ROWS, MAX_TEXT, ROW_KINDS, TEXT_KINDS  # noqa: F401 (used by views and templates)
 
-TEXT_KINDS = {"free_text", "overall", "career"}
-ROW_KINDS = {"objectives", "training_needs"}
 EXTRA_ROWS = 3
-MAX_ROWS = 100
-MAX_TEXT = 20000
 DATE_INPUTS = ("%Y-%m-%d", "%d/%m/%Y")
 
 
@@ -46,11 +46,13 @@ def _parse_date(raw):
 
 def _row_count(data, section_id):
     raw = str(data.get(field_name(section_id, "rows"), "")).strip()
-    return min(int(raw), MAX_ROWS) if raw.isdigit() and len(raw) < 4 else 0
+    return min(int(raw), MAX_ROWS) if raw.isascii() and raw.isdigit() and len(raw) < 4 else 0
 
 
 class ContentForm:
-    """The compte rendu as the evaluator writes it (see the module docstring)."""
+    """The compte rendu as the evaluator writes it (see the module docstring). The POST is
+    read into the answers format, then checked by ``appraisal.content.validate_answers``,
+    the validator the API uses too; its errors are put back on the inputs they concern."""
 
     def __init__(self, *, snapshot, carried=(), courses=(), answers=None, data=None):
         self.snapshot = list(snapshot or [])
@@ -65,7 +67,7 @@ class ContentForm:
         if self.is_bound:
             self.values, self.answers = self._parse(data)
         else:
-            self.values = self._initial(answers or {})
+            self.values = self._initial(answers)
 
     # --- errors ---------------------------------------------------------------------------
 
@@ -80,134 +82,104 @@ class ContentForm:
     def field_errors(self, html_id):
         return self._field_errors.get(html_id, [])
 
+    def _html_id(self, error, spec):
+        """The input an error of the validator is about (see the module docstring)."""
+        sid, path = error.section_id, error.path
+        if not sid:
+            return None
+        if not path:
+            return field_name(sid) if self._kind(sid) in TEXT_KINDS else f"section-{sid}"
+        if len(path) == 2 and path[1] == "level":
+            levels = [level.get("id") for level in spec.get("scale") or [] if isinstance(level, dict)]
+            return field_name(sid, path[0], "level", levels[0]) if levels else f"section-{sid}"
+        if len(path) == 2:
+            return field_name(sid, path[0], path[1])
+        return f"section-{sid}"
+
+    def _kind(self, sid):
+        return next((kind for s_id, kind, _spec in content.template_sections(self.snapshot) if s_id == sid), None)
+
     # --- reading ----------------------------------------------------------------------------
 
     def _initial(self, answers):
-        """Answers as stored → the display values (strings) of every section."""
+        """Answers as stored → the display values (strings) of every section; whatever the
+        stored data, what does not follow the rules is left out (``content.readable_answers``)."""
         values = {}
-        for section in self.snapshot:
-            kind, sid = section["type"], section["id"]
-            stored = answers.get(sid)
-            if kind in TEXT_KINDS:
-                values[sid] = stored if isinstance(stored, str) else ""
-            elif kind in ("criteria_grid", "results"):
-                values[sid] = (
-                    {str(k): v for k, v in stored.items() if isinstance(v, dict)} if isinstance(stored, dict) else {}
-                )
-            elif kind in ROW_KINDS:
-                rows = [row for row in stored if isinstance(row, dict)] if isinstance(stored, list) else []
-                if kind == "training_needs":
-                    rows = [{"course": str(row.get("course") or ""), "text": row.get("text", "")} for row in rows]
-                values[sid] = rows
+        readable = content.readable_answers(self.snapshot, answers)
+        for sid, kind, _spec in content.template_sections(self.snapshot):
+            if kind == "training_needs":
+                values[sid] = [{"course": str(row["course"] or ""), "text": row["text"]} for row in readable[sid]]
+            elif sid in readable:
+                values[sid] = readable[sid]
         return values
 
     def _parse(self, data):
-        values, answers = {}, {}
-        for section in self.snapshot:
-            kind, sid, spec = section["type"], section["id"], section.get("value") or {}
-            title = spec.get("title", "")
+        """The POST → (values to show again, cleaned answers); errors land on the inputs."""
+        values, raw = {}, {}
+        specs = {}
+        for sid, kind, spec in content.template_sections(self.snapshot):
+            specs[sid] = spec
             if kind in TEXT_KINDS:
-                text = str(data.get(field_name(sid), ""))
-                values[sid] = text
-                if len(text) > MAX_TEXT:
-                    self.add_error(
-                        field_name(sid), title, _("Le texte ne doit pas dépasser %(n)s caractères.") % {"n": MAX_TEXT}
-                    )
-                answers[sid] = text.strip()
+                values[sid] = raw[sid] = str(data.get(field_name(sid), ""))
             elif kind == "criteria_grid":
-                values[sid], answers[sid] = self._parse_grid(data, sid, spec)
+                values[sid], raw[sid] = self._read_grid(data, sid, spec)
             elif kind == "results":
-                values[sid], answers[sid] = self._parse_results(data, sid, title)
+                values[sid], raw[sid] = self._read_results(data, sid)
             elif kind == "objectives":
-                values[sid], answers[sid] = self._parse_objectives(data, sid)
+                values[sid], raw[sid] = self._read_rows(data, sid, ("title", "indicators", "due_on"))
+                for row in raw[sid]:
+                    day = _parse_date(row["due_on"])
+                    row["due_on"] = day.isoformat() if day else row["due_on"].strip()
             elif kind == "training_needs":
-                values[sid], answers[sid] = self._parse_needs(data, sid)
+                values[sid], raw[sid] = self._read_rows(data, sid, ("course", "text"))
+                for row in raw[sid]:
+                    row["course"] = row["course"].strip() or None
+        answers, errors = content.validate_answers(
+            self.snapshot, raw, carried_ids={o.pk for o in self.carried}, course_ids=self.course_ids
+        )
+        for error in errors:
+            label = (
+                _g("Section « %(section)s », %(item)s") % {"section": error.section_title, "item": error.item}
+                if error.item
+                else _g("Section « %(section)s »") % {"section": error.section_title}
+                if error.section_id
+                else ""
+            )
+            self.add_error(self._html_id(error, specs.get(error.section_id) or {}), label, error.short)
         return values, answers
 
-    def _parse_grid(self, data, sid, spec):
-        levels = [level["id"] for level in spec.get("scale") or []]
-        shown, stored = {}, {}
+    def _read_grid(self, data, sid, spec):
+        shown, entries = {}, {}
         for criterion in spec.get("criteria") or []:
-            cid = criterion["id"]
-            label = (criterion.get("value") or {}).get("label", "")
+            cid = criterion.get("id") if isinstance(criterion, dict) else None
+            if not isinstance(cid, str):
+                continue
             level = str(data.get(field_name(sid, cid, "level"), "")).strip()
             comment = str(data.get(field_name(sid, cid, "comment"), ""))
             shown[cid] = {"level": level, "comment": comment}
-            if level and level not in levels:
-                first = field_name(sid, cid, "level", levels[0]) if levels else None
-                self.add_error(first, label, _("Choisissez un niveau de l'échelle."))
-                level = ""
-            if len(comment) > MAX_TEXT:
-                self.add_error(field_name(sid, cid, "comment"), label, _("Le commentaire est trop long."))
             if level or comment.strip():
-                stored[cid] = {"level": level, "comment": comment.strip()}
-        return shown, stored
+                entries[cid] = {"level": level, "comment": comment}
+        return shown, entries
 
-    def _parse_results(self, data, sid, title):
-        shown, stored = {}, {}
+    def _read_results(self, data, sid):
+        shown, entries = {}, {}
         for objective in self.carried:
             key = str(objective.pk)
             status = str(data.get(field_name(sid, key, "status"), "")).strip()
             comment = str(data.get(field_name(sid, key, "comment"), ""))
             shown[key] = {"status": status, "comment": comment}
-            if status and status not in ObjectiveStatus.values:
-                self.add_error(
-                    field_name(sid, key, "status"), objective.title, _("Choisissez un résultat de la liste.")
-                )
-                status = ""
             if status or comment.strip():
-                stored[key] = {"status": status, "comment": comment.strip()}
-        return shown, stored
+                entries[key] = {"status": status, "comment": comment}
+        return shown, entries
 
-    def _parse_objectives(self, data, sid):
+    def _read_rows(self, data, sid, fields):
+        """The repeatable rows that are not blank, as typed (shown again) and as a copy to clean."""
         rows = []
         for index in range(_row_count(data, sid)):
-            row = {f: str(data.get(field_name(sid, index, f), "")) for f in ("title", "indicators", "due_on")}
+            row = {f: str(data.get(field_name(sid, index, f), "")) for f in fields}
             if any(v.strip() for v in row.values()):
                 rows.append(row)
-        stored = []
-        for index, row in enumerate(rows):
-            label = _("Objectif n° %(n)s") % {"n": index + 1}
-            title = row["title"].strip()
-            if not title:
-                self.add_error(field_name(sid, index, "title"), label, _("Indiquez l'intitulé de l'objectif."))
-            elif len(title) > 500:
-                self.add_error(
-                    field_name(sid, index, "title"), label, _("L'intitulé ne doit pas dépasser 500 caractères.")
-                )
-            due_on = ""
-            if row["due_on"].strip():
-                day = _parse_date(row["due_on"])
-                if day is None:
-                    self.add_error(
-                        field_name(sid, index, "due_on"),
-                        label,
-                        _("Échéance invalide : indiquez une date (JJ/MM/AAAA)."),
-                    )
-                else:
-                    due_on = day.isoformat()
-            stored.append({"title": title, "indicators": row["indicators"].strip(), "due_on": due_on})
-        return rows, stored
-
-    def _parse_needs(self, data, sid):
-        rows = []
-        for index in range(_row_count(data, sid)):
-            row = {f: str(data.get(field_name(sid, index, f), "")).strip() for f in ("course", "text")}
-            if row["course"] or row["text"]:
-                rows.append(row)
-        stored = []
-        for index, row in enumerate(rows):
-            label = _("Besoin de formation n° %(n)s") % {"n": index + 1}
-            course = None
-            if row["course"]:
-                if row["course"].isdigit() and int(row["course"]) in self.course_ids:
-                    course = int(row["course"])
-                else:
-                    self.add_error(field_name(sid, index, "course"), label, _("Choisissez une formation du catalogue."))
-            if len(row["text"]) > MAX_TEXT:
-                self.add_error(field_name(sid, index, "text"), label, _("Le texte est trop long."))
-            stored.append({"course": course, "text": row["text"]})
-        return rows, stored
+        return rows, [dict(row) for row in rows]
 
     # --- rendering --------------------------------------------------------------------------
 
@@ -247,7 +219,10 @@ class ContentForm:
                         "key": str(o.pk),
                         "status": (current.get(str(o.pk)) or {}).get("status", ""),
                         "comment": (current.get(str(o.pk)) or {}).get("comment", ""),
-                        "errors": self.field_errors(field_name(sid, o.pk, "status")),
+                        "errors": [
+                            *self.field_errors(field_name(sid, o.pk, "status")),
+                            *self.field_errors(field_name(sid, o.pk, "comment")),
+                        ],
                     }
                     for o in self.carried
                 ]
@@ -371,7 +346,11 @@ class DelegateForm(ActionForm):
     evaluator = forms.CharField(
         label=_("Matricule du nouvel évaluateur"),
         max_length=50,
-        help_text=_("Le matricule de l'agent qui conduira l'entretien."),
+        help_text=_(
+            "Le matricule de l'agent qui conduira l'entretien : un responsable de la chaîne hiérarchique de l'agent "
+            "(N+2…) ou un encadrant de son unité, ou d'une unité au-dessus ou au-dessous de la sienne. Pour tout "
+            "autre agent, la délégation est faite par les ressources humaines."
+        ),
     )
     reason = forms.CharField(label=_("Motif de la délégation"), widget=_textarea())
 

@@ -3,7 +3,8 @@
 
 For HR and holders of ``appraisal.view_all_appraisals`` only: anonymous users are sent to
 the login page, everyone else gets 403. Per campaign: progress by state per org unit with
-drill-down (``?unit=<code>``) and breadcrumb, overdue convocations and notifications, an SVG
+drill-down (``?unit=<code>``) and breadcrumb, overdue convocations and notifications, every
+delegation of an appraisal (from the transition log: from whom, to whom, by whom, why), an SVG
 chart (inline and as image/svg+xml), a streamed CSV of the table, and the bulk PDF export
 (ZIP per org unit) run as a background task with a status page and a permission-checked
 download. Every page runs a fixed number of queries, whatever the number of units and
@@ -39,6 +40,7 @@ from appraisal.models import Appraisal, Campaign
 from cms.models import OrgUnit
 
 OVERDUE_PAGE_SIZE = 50
+DELEGATIONS_PAGE_SIZE = 50
 NO_STORE = {"Cache-Control": "private, no-store"}
 
 
@@ -150,6 +152,9 @@ def dashboard(request, campaign_id):
     if parent is not None:
         late = late.filter(agent__org_unit__path__startswith=parent.path)
     page = Paginator(late, OVERDUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    delegated = Paginator(selectors.delegations(campaign, parent), DELEGATIONS_PAGE_SIZE).get_page(
+        request.GET.get("delegations")
+    )
     title = _chart_title(campaign, parent)
     rows = [_with_cells(row) for row in progress["rows"]]
     context = {
@@ -166,6 +171,7 @@ def dashboard(request, campaign_id):
         "unit_query": f"?unit={parent.code}" if parent is not None else "",
         "overdue": page,
         "overdue_rows": [_overdue_row(campaign, appraisal) for appraisal in page.object_list],
+        "delegations": delegated,
     }
     return render(request, "appraisal/hr/dashboard.html", context)
 

@@ -208,7 +208,8 @@ class Objective(models.Model):
 
 
 class AppraisalTransition(models.Model):
-    """Append-only log of every workflow action (who, on behalf of whom, when, hash)."""
+    """Append-only log of every workflow action (who, on behalf of whom, when, hash; for a
+    delegation, the evaluator before and after, the reason being the note)."""
 
     appraisal = models.ForeignKey(Appraisal, on_delete=models.PROTECT, related_name="transitions")
     action = models.CharField(_("action"), max_length=30)
@@ -216,6 +217,15 @@ class AppraisalTransition(models.Model):
     to_state = models.CharField(_("vers"), max_length=30)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     on_behalf_of = models.ForeignKey("cms.Agent", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Delegation rows: the evaluator before and after (the actor may be either, or HR).
+    from_evaluator = models.ForeignKey(
+        "cms.Agent", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("évaluateur précédent"),
+    )
+    to_evaluator = models.ForeignKey(
+        "cms.Agent", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("nouvel évaluateur"),
+    )
     at = models.DateTimeField(_("le"))
     note = models.TextField(_("note"), blank=True)
     version = models.PositiveSmallIntegerField(default=1)

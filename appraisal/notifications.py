@@ -53,20 +53,29 @@ RECIPIENTS = {
     "acknowledged": lambda a: [a.reviewer] if a.reviewer_id else [],
     "final": lambda a: [a.agent, a.evaluator],
     "delegation": lambda a: [a.evaluator],
+    "delegation_agent": lambda a: [a.agent],
     "revision_requested": lambda a: [a.reviewer] if a.reviewer_id else [],
     "revision_accepted": lambda a: [a.agent, a.evaluator],
     "revision_rejected": lambda a: [a.agent],
 }
 
 
+# Events that tell several people different things: one mail (template) per entry.
+ALSO = {"delegation": ("delegation_agent",)}  # the agent learns who now evaluates them
+
+
 def dispatch(event, appraisal_id):
     appraisal = Appraisal.objects.select_related(
-        "campaign", "agent__user", "evaluator__user", "reviewer__user", "agent__org_unit"
+        "campaign", "agent__user", "evaluator__user", "reviewer__user", "agent__org_unit", "delegated_from__user"
     ).get(pk=appraisal_id)
     if event == "final":
         from appraisal import tasks
 
         tasks.archive_appraisal.enqueue(appraisal.pk)
+    return sum(_send(name, appraisal) for name in (event, *ALSO.get(event, ())))
+
+
+def _send(event, appraisal):
     recipients = [p for p in RECIPIENTS.get(event, lambda a: [])(appraisal) if p is not None and p.email]
     if not recipients:
         return 0

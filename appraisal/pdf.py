@@ -44,6 +44,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from weasyprint import HTML
 
+from appraisal import content
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import ObjectiveStatus
 from appraisal.models import Appraisal, AppraisalAccessLog, AppraisalTransition, AppraisalVersion, Campaign, Objective
@@ -107,11 +108,9 @@ def _text(value):
 
 def _course_titles(answers, snapshot):
     ids = set()
-    for section in snapshot:
-        if section["type"] == "training_needs":
-            for item in answers.get(section["id"]) or []:
-                if isinstance(item, dict) and str(item.get("course") or "").isdigit():
-                    ids.add(int(item["course"]))
+    for sid, kind, _spec in content.template_sections(snapshot):
+        if kind == "training_needs":
+            ids |= {item["course"] for item in answers.get(sid) or [] if item["course"] is not None}
     if not ids:
         return {}
     from learning.models import CoursePage
@@ -203,7 +202,7 @@ def _training_section(answer, courses):
     for item in answer if isinstance(answer, list) else []:
         if not isinstance(item, dict):
             continue
-        course = courses.get(int(item["course"])) if str(item.get("course") or "").isdigit() else None
+        course = courses.get(item["course"]) if isinstance(item.get("course"), int) else None
         text = _text(item.get("text"))
         if course or text:
             rows.append({"course": course or "", "text": text})
@@ -271,8 +270,10 @@ def report_context(appraisal, *, now=None):
     """Everything the template prints (a fixed number of queries)."""
     now = now or timezone.now()
     version = frozen_version(appraisal)
-    answers = (version.answers if version else appraisal.answers) or {}
     snapshot = appraisal.campaign.template_snapshot or []
+    # Whatever is stored (legacy rows, a version frozen before the validator existed), only
+    # well-typed values reach the layout (appraisal/content.py).
+    answers = content.readable_answers(snapshot, version.answers if version else appraisal.answers)
     carried = list(Objective.objects.filter(assessed_in=appraisal).order_by("position", "pk"))
     sections = _sections(appraisal, answers, carried, _course_titles(answers, snapshot))
     agent = appraisal.agent

@@ -4,7 +4,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from appraisal.choices import AppraisalState as S
-from appraisal.models import Appraisal, Campaign
+from appraisal.models import Appraisal, AppraisalTransition, Campaign
 from cms import roles
 from cms.selectors import agent_for_user, has_role
 
@@ -86,6 +86,18 @@ def overdue(campaign, now=None):
         .select_related("agent__user", "agent__org_unit", "evaluator__user")
         .order_by("state", "agent__org_unit__path")
     )
+
+
+def delegations(campaign, parent=None):
+    """The delegations of a campaign's appraisals, newest first, from the append-only
+    transition log (for HR: who handed which appraisal from whom to whom, and why), in the
+    subtree of ``parent`` if given. One query per page, whatever the number of rows."""
+    rows = AppraisalTransition.objects.filter(appraisal__campaign=campaign, action="delegate").select_related(
+        "appraisal__agent__user", "appraisal__agent__org_unit", "from_evaluator__user", "to_evaluator__user", "actor"
+    )
+    if parent is not None:
+        rows = rows.filter(appraisal__agent__org_unit__path__startswith=parent.path)
+    return rows.order_by("-at", "-pk")
 
 
 def own_appraisals(agent):

@@ -1,12 +1,13 @@
 """Writes of the appraisal app other than workflow transitions (see workflow.py):
 campaign launch, template freezing, draft content, HR access logging."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from appraisal import content
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import CampaignStatus
 from appraisal.models import Appraisal, AppraisalAccessLog, Campaign, Objective
@@ -122,7 +123,9 @@ def carry_over_objectives(campaign):
 @transaction.atomic
 def save_draft(*, appraisal_id, actor, answers=None, observations=None):
     """Autosave: merge the given sections into the draft, allowed to the evaluator before
-    notification and to the agent (observations only) once notified. Frozen otherwise."""
+    notification and to the agent (observations only) once notified. Frozen otherwise.
+    The sections are checked by ``appraisal.content.clean_answers`` (ValidationError naming
+    the section, nothing written) and stored cleaned."""
     appraisal = Appraisal.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=appraisal_id)
     mine = roles_on(actor, appraisal)
     if not mine & {EVALUATOR, AGENT, REVIEWER, HR}:
@@ -133,25 +136,17 @@ def save_draft(*, appraisal_id, actor, answers=None, observations=None):
             raise PermissionDenied(_("Seul l'évaluateur rédige le compte rendu."))
         if appraisal.state not in DRAFT_RULES[EVALUATOR]:
             raise InvalidTransition(_("Le compte rendu est figé depuis sa notification : il ne peut plus être modifié."))
-        if not isinstance(answers, dict):
-            raise ValidationError({"answers": _("Le contenu doit être un objet {section: réponse}.")})
-        sections = {s["id"]: s for s in appraisal.campaign.template_snapshot}
-        unknown = sorted(set(answers) - set(sections))
-        if unknown:
-            raise ValidationError({"answers": _("Sections inconnues : %(s)s.") % {"s": ", ".join(unknown)}})
-        for sid in answers:
-            if sections[sid]["type"] == "agent_observations":
-                raise ValidationError({sid: _("Les observations sont rédigées par l'agent.")})
-        merged = dict(appraisal.answers or {})
-        merged.update(answers)
-        appraisal.answers = merged
+        # The one validator of the content (also run by the web form and the API serializer,
+        # to show errors by field): nothing invalid is written, whoever calls.
+        cleaned = content.clean_answers(appraisal, answers)
+        appraisal.answers = content.merge(appraisal.answers, cleaned)
         fields.append("answers")
     if observations is not None:
         if AGENT not in mine:
             raise PermissionDenied(_("Seul l'agent rédige ses observations."))
         if appraisal.state not in DRAFT_RULES[AGENT]:
             raise InvalidTransition(_("Les observations ne peuvent être saisies qu'après la notification et avant la signature."))
-        appraisal.observations = str(observations)
+        appraisal.observations = content.clean_observations(observations)
         fields.append("observations")
     if fields:
         appraisal.save(update_fields=fields + ["updated_at"])
@@ -169,11 +164,13 @@ def log_access(*, appraisal, user, channel):
 def training_needs(appraisal):
     """The training needs of a report: [{"course": id | None, "text": str}]."""
     needs = []
-    for section in appraisal.campaign.template_snapshot:
-        if section["type"] == "training_needs":
-            for item in (appraisal.answers or {}).get(section["id"]) or []:
-                if isinstance(item, dict) and (item.get("course") or str(item.get("text", "")).strip()):
-                    needs.append({"course": item.get("course") or None, "text": str(item.get("text", "")).strip()})
+    snapshot = appraisal.campaign.template_snapshot
+    readable = content.readable_answers(snapshot, appraisal.answers)
+    for sid, kind, _spec in content.template_sections(snapshot):
+        if kind == "training_needs":
+            for item in readable[sid]:
+                if item["course"] or item["text"].strip():
+                    needs.append({"course": item["course"], "text": item["text"].strip()})
     return needs
 
 
@@ -187,7 +184,7 @@ def training_needs_to_enrollments(*, appraisal_id):
     appraisal = Appraisal.objects.select_related("campaign", "agent").get(pk=appraisal_id)
     if appraisal.state != S.FINAL:
         return 0
-    course_ids = {int(n["course"]) for n in training_needs(appraisal) if str(n["course"] or "").isdigit()}
+    course_ids = {n["course"] for n in training_needs(appraisal) if n["course"] is not None}
     created = 0
     for course in CoursePage.objects.live().filter(pk__in=course_ids):
         _enrollment, was_created = enroll(agent=appraisal.agent, course=course, source=EnrollmentSource.APPRAISAL_NEED)

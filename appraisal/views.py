@@ -6,7 +6,8 @@ Included under ``/entretiens/`` (namespace ``appraisal``). Every read starts fro
 ``services.save_draft``; these views only turn requests into calls and errors into pages:
 ``InvalidTransition`` becomes a message after a redirect (post/redirect/get),
 ``ValidationError`` re-renders the form with an error summary (400), ``PermissionDenied``
-on a visible appraisal answers 403. Each page runs a fixed number of queries.
+on a visible appraisal answers 403 (an action refused by the workflow, such as a delegation
+outside the agent's management chain, re-renders the form with the sentence). Each page runs a fixed number of queries.
 """
 
 from django.contrib import messages
@@ -23,7 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from appraisal import calendar, selectors, services, workflow
+from appraisal import calendar, content, selectors, services, workflow
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import ObjectiveStatus
 from appraisal.choices import RevisionState as R
@@ -61,7 +62,7 @@ def _live_courses():
 def _course_titles(ids):
     from learning.models import CoursePage
 
-    ids = {int(i) for i in ids if str(i or "").isdigit()}
+    ids = {i for i in ids if isinstance(i, int) and not isinstance(i, bool) and 0 < i <= content.MAX_ID}
     if not ids:
         return {}
     return dict(CoursePage.objects.filter(pk__in=ids).values_list("pk", "title"))
@@ -124,11 +125,11 @@ def deadlines(appraisal, today=None):
 
 def report_sections(appraisal, answers, carried, course_titles, *, observations=True):
     """The report for reading: one dict per section of the frozen template. The agent's
-    observations are a draft until signed: ``observations=False`` leaves them out."""
-    answers = answers or {}
+    observations are a draft until signed: ``observations=False`` leaves them out. Whatever
+    is stored, only what follows the rules of ``appraisal.content`` is shown."""
+    answers = content.readable_answers(appraisal.campaign.template_snapshot, answers)
     out = []
-    for section in appraisal.campaign.template_snapshot:
-        kind, sid, spec = section["type"], section["id"], section.get("value") or {}
+    for sid, kind, spec in content.template_sections(appraisal.campaign.template_snapshot):
         value = answers.get(sid)
         item = {"type": kind, "id": sid, "title": spec.get("title", ""), "help_text": spec.get("help_text", "")}
         if kind in TEXT_KINDS:
@@ -175,7 +176,7 @@ def report_sections(appraisal, answers, carried, course_titles, *, observations=
         elif kind == "training_needs":
             item["needs"] = [
                 {
-                    "course": course_titles.get(int(n["course"])) if str(n.get("course") or "").isdigit() else None,
+                    "course": course_titles.get(n["course"]) if n.get("course") is not None else None,
                     "text": n.get("text", ""),
                 }
                 for n in (value if isinstance(value, list) else [])
@@ -186,16 +187,21 @@ def report_sections(appraisal, answers, carried, course_titles, *, observations=
 
 
 def _course_ids(appraisal, answers):
+    snapshot = appraisal.campaign.template_snapshot
+    readable = content.readable_answers(snapshot, answers)
     ids = []
-    for section in appraisal.campaign.template_snapshot:
-        if section["type"] == "training_needs":
-            ids += [n.get("course") for n in (answers or {}).get(section["id"]) or [] if isinstance(n, dict)]
+    for sid, kind, _spec in content.template_sections(snapshot):
+        if kind == "training_needs":
+            ids += [n["course"] for n in readable[sid] if n["course"] is not None]
     return ids
 
 
 def _timeline(appraisal):
     rows = []
-    for t in appraisal.transitions.select_related("actor", "on_behalf_of__user").order_by("at", "pk"):
+    transitions = appraisal.transitions.select_related(
+        "actor", "on_behalf_of__user", "from_evaluator__user", "to_evaluator__user"
+    ).order_by("at", "pk")
+    for t in transitions:
         if t.action in ACTION_LABELS:
             label = ACTION_LABELS[t.action][0]
         elif t.action == "implicit_rejection":
@@ -214,9 +220,15 @@ def _timeline(appraisal):
                 "changed": t.from_state != t.to_state,
                 "note": t.note,
                 "version": t.version,
+                "from_evaluator": _person(t.from_evaluator),
+                "to_evaluator": _person(t.to_evaluator),
             }
         )
     return rows
+
+
+def _person(agent):
+    return {"name": agent.full_name, "employee_number": agent.employee_number} if agent is not None else None
 
 
 def _action_items(request, appraisal, allowed, failed=None):
@@ -366,6 +378,10 @@ def action(request, pk, action):
         _apply_validation_error(form, exc)
         appraisal.refresh_from_db()
         return _render_detail(request, appraisal, failed=(action, form), status=400)
+    except PermissionDenied as exc:  # e.g. a delegation outside the agent's management chain
+        form.add_error("evaluator" if action == "delegate" else None, str(exc))
+        appraisal.refresh_from_db()
+        return _render_detail(request, appraisal, failed=(action, form), status=403)
     messages.success(request, ACTION_DONE[action])
     if not selectors.appraisals_visible_to(request.user).filter(pk=appraisal.pk).exists():
         return redirect("appraisal:list")  # e.g. a manager who delegated the interview
@@ -512,6 +528,8 @@ def observations(request, pk):
         )
     except workflow.InvalidTransition as exc:
         messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     else:
         messages.success(
             request, _("Vos observations sont enregistrées (brouillon) : signez le compte rendu pour les transmettre.")

@@ -20,14 +20,14 @@ from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from appraisal import calendar
+from appraisal import calendar, content
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import ObjectiveStatus
 from appraisal.choices import RevisionState as R
 from appraisal.models import Appraisal, AppraisalTransition, AppraisalVersion, Objective
 from cms import roles
 from cms.models import Agent
-from cms.selectors import agent_for_user, has_role
+from cms.selectors import agent_for_user, has_role, reports_subquery
 
 EVALUATOR, AGENT, REVIEWER, HR = "evaluator", "agent", "reviewer", "hr"
 BEFORE_FINAL = {S.CREATED, S.CONVOKED, S.HELD, S.NOTIFIED, S.ACKNOWLEDGED}
@@ -129,11 +129,12 @@ def _required_text(params, name, label):
 def missing_required_sections(appraisal):
     """Titles of the required sections left empty (overall appraisal, required themes)."""
     missing = []
-    for section in appraisal.campaign.template_snapshot:
-        kind, value, sid = section["type"], section["value"], section["id"]
-        required = kind == "overall" or (kind == "free_text" and value.get("required"))
-        if required and not str((appraisal.answers or {}).get(sid, "")).strip():
-            missing.append(value["title"])
+    snapshot = appraisal.campaign.template_snapshot
+    readable = content.readable_answers(snapshot, appraisal.answers)
+    for sid, kind, spec in content.template_sections(snapshot):
+        required = kind == "overall" or (kind == "free_text" and spec.get("required"))
+        if required and not readable.get(sid, "").strip():
+            missing.append(str(spec.get("title") or sid))
     return missing
 
 
@@ -173,6 +174,16 @@ def _hold(appraisal, actor, params, now):
 
 
 def _notify(appraisal, actor, params, now):
+    invalid = content.stored_errors(appraisal)
+    if invalid:  # legacy or tampered data: never frozen, signed and hashed as is
+        raise ValidationError(
+            {
+                "answers": [
+                    _("Le compte rendu enregistré contient des erreurs à corriger avant de le notifier : %(e)s")
+                    % {"e": " ".join(str(error) for error in invalid)}
+                ]
+            }
+        )
     missing = missing_required_sections(appraisal)
     if missing:
         raise ValidationError(
@@ -211,26 +222,26 @@ def _notify(appraisal, actor, params, now):
 def _freeze_objectives(appraisal):
     """Objectives for next year become rows (replaced if the report is renotified); the
     assessment of carried objectives is written on them. Returns a plain copy for the hash."""
-    sections = {s["id"]: s["type"] for s in appraisal.campaign.template_snapshot}
-    answers = appraisal.answers or {}
+    snapshot = appraisal.campaign.template_snapshot
+    answers = content.readable_answers(snapshot, appraisal.answers)
     Objective.objects.filter(set_in=appraisal).delete()
     new = []
-    for sid, kind in sections.items():
+    for sid, kind, _spec in content.template_sections(snapshot):
         if kind == "objectives":
-            for position, item in enumerate(answers.get(sid) or []):
-                if str(item.get("title", "")).strip():
+            for position, item in enumerate(answers[sid]):
+                if item["title"].strip():
                     new.append(
                         Objective(
                             agent_id=appraisal.agent_id, set_in=appraisal, title=item["title"].strip()[:500],
-                            indicators=item.get("indicators", ""), due_on=item.get("due_on") or None, position=position,
+                            indicators=item["indicators"], due_on=item["due_on"] or None, position=position,
                         )
                     )
         elif kind == "results":
-            results = answers.get(sid) or {}
+            results = answers[sid]
             carried = {o.pk: o for o in Objective.objects.filter(assessed_in=appraisal)}
             for key, result in results.items():
-                obj = carried.get(int(key)) if str(key).isdigit() else None
-                if obj is not None and result.get("status") in ObjectiveStatus.values:
+                obj = carried.get(int(key))
+                if obj is not None and result["status"] in ObjectiveStatus.values:
                     obj.status = result["status"]
                     obj.result_comment = result.get("comment", "")
                     obj.save(update_fields=["status", "result_comment"])
@@ -242,7 +253,7 @@ def _freeze_objectives(appraisal):
 
 
 def _acknowledge(appraisal, actor, params, now):
-    appraisal.observations = (params.get("observations") or appraisal.observations or "").strip()
+    appraisal.observations = content.clean_observations(params.get("observations") or appraisal.observations or "").strip()
     appraisal.agent_signed_at = now
     return "acknowledged"
 
@@ -274,21 +285,76 @@ def _cancel(appraisal, actor, params, now):
     params["_note"] = appraisal.cancelled_reason
 
 
+def may_evaluate_by_delegation(agent, candidate):
+    """Whether an evaluator may hand the appraisal of ``agent`` over to ``candidate``.
+
+    The candidate must be an active agent other than ``agent``, and either:
+
+    1. **in the agent's management chain**: one of the agent's managers above them, i.e. the
+       N+1 (``agent.manager``), the N+1's own manager (N+2), and so on upwards
+       (``Agent.manager_chain``); or
+    2. **a manager of the same unit subtree**: an agent with at least one active direct report,
+       whose org unit is the agent's unit, one of its ancestors or one of its descendants
+       (the org unit tree's materialised paths: one is a prefix of the other; a sibling or
+       cousin unit does not qualify), and who is not below the agent in the manager chain
+       (nobody evaluates their own manager).
+
+    Anyone else (an agent without reports, a manager of another branch of the org chart, a
+    peer…) needs HR: HR designates such a delegate by performing the delegation itself, and
+    may choose any active agent. The checks that apply to every delegation (not the agent, not
+    the current evaluator, active) are made by ``_delegate`` with their own sentences.
+    """
+    if candidate.pk == agent.pk or not candidate.active:
+        return False
+    if candidate.pk in {manager.pk for manager in agent.manager_chain()}:
+        return True
+    unit, other = agent.org_unit.path, candidate.org_unit.path
+    if not (unit.startswith(other) or other.startswith(unit)):
+        return False
+    if not Agent.objects.filter(manager=candidate, active=True).exists():
+        return False
+    return not Agent.objects.filter(pk=candidate.pk).filter(pk__in=reports_subquery(agent.pk)).exists()
+
+
 def _delegate(appraisal, actor, params, now):
-    number = (params.get("evaluator") or "").strip()
+    number = str(params.get("evaluator") or "").strip()
     reason = _required_text(params, "reason", _("Le motif de la délégation"))
-    delegate = Agent.objects.filter(employee_number=number, active=True).first()
+    if not number:
+        raise ValidationError({"evaluator": _("Indiquez le matricule du nouvel évaluateur.")})
+    delegate = Agent.objects.select_related("user", "org_unit").filter(employee_number=number).first()
     if delegate is None:
-        raise ValidationError({"evaluator": _("Aucun agent actif avec le matricule %(n)s.") % {"n": number or "—"}})
+        raise ValidationError({"evaluator": _("Aucun agent actif avec le matricule %(n)s.") % {"n": number[:32]}})
+    if not delegate.active:
+        raise ValidationError(
+            {"evaluator": _("%(who)s (matricule %(n)s) n'est plus en activité : choisissez un agent actif.")
+             % {"who": delegate.full_name, "n": delegate.employee_number}}
+        )  # fmt: skip
     if delegate.pk == appraisal.agent_id:
         raise ValidationError({"evaluator": _("L'agent ne peut pas être son propre évaluateur.")})
     if delegate.pk == appraisal.evaluator_id:
         raise ValidationError({"evaluator": _("Cet agent est déjà l'évaluateur.")})
+    if HR not in roles_on(actor, appraisal):
+        agent = Agent.objects.select_related("org_unit", "manager").get(pk=appraisal.agent_id)
+        if not may_evaluate_by_delegation(agent, delegate):
+            raise PermissionDenied(
+                _("Vous ne pouvez déléguer cet entretien qu'à un responsable de la chaîne hiérarchique de l'agent ou "
+                  "à un encadrant de son unité (ou d'une unité au-dessus ou au-dessous de la sienne) ; pour tout "
+                  "autre agent, adressez-vous aux ressources humaines.")
+            )  # fmt: skip
+    previous = appraisal.evaluator
     if appraisal.delegated_from_id is None:
         appraisal.delegated_from_id = appraisal.evaluator_id
     appraisal.evaluator = delegate
     appraisal.delegation_reason = reason
-    params["_note"] = _("Délégation à %(who)s : %(reason)s") % {"who": delegate.employee_number, "reason": reason}
+    params["_from_evaluator"] = previous.pk
+    params["_to_evaluator"] = delegate.pk
+    params["_note"] = _("Délégation de %(old)s (matricule %(old_n)s) à %(new)s (matricule %(new_n)s). Motif : %(reason)s") % {
+        "old": previous.full_name,
+        "old_n": previous.employee_number,
+        "new": delegate.full_name,
+        "new_n": delegate.employee_number,
+        "reason": reason,
+    }
     return "delegation"
 
 
@@ -423,6 +489,8 @@ def perform(*, appraisal_id, action, actor, params=None, now=None):
             to_state=appraisal.state,
             actor=actor,
             on_behalf_of=on_behalf_of,
+            from_evaluator_id=params.get("_from_evaluator"),
+            to_evaluator_id=params.get("_to_evaluator"),
             at=now,
             note=params.get("_note", ""),
             version=appraisal.version,

@@ -1,9 +1,11 @@
-"""Wagtail admin "Annuaire": browse, search, filter and edit the organisation directory.
+"""Wagtail admin "Annuaire": browse, search, filter and edit the organisation directory;
+and "Jetons d'API": HR lists and revokes the API tokens.
 
 Lists start from the selectors (``org_units_visible_to`` / ``agents_visible_to``) and run a
 fixed number of queries whatever the number of rows (annotations and ``select_related``,
 no per-row lookups). Create and edit views validate with the forms of ``cms.forms`` and
-save through ``cms.services``. Nothing here deletes: agents are deactivated, units moved.
+save through ``cms.services``. Nothing in the directory deletes: agents are deactivated,
+units moved. Revoking a token goes through ``cms.services.revoke_api_token``.
 """
 
 import django_filters
@@ -14,11 +16,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Length, Substr
+from django.utils import formats, timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms.choosers import BaseFilterForm
+from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column, StatusFlagColumn, TitleColumn
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic import chooser as chooser_views
@@ -27,11 +32,12 @@ from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import BooleanRadioSelect
 from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permission_policies.base import BasePermissionPolicy
 
-from cms import selectors, services
+from cms import roles, selectors, services
 from cms.choices import Category, EmploymentStatus, OrgUnitKind
 from cms.forms import AGENT_CHOOSER_NAMESPACE, AgentForm, OrgUnitChoiceField, OrgUnitForm
-from cms.models import Agent, OrgUnit
+from cms.models import Agent, ApiToken, OrgUnit
 
 AGENT_SEARCH_FIELDS = ["user__last_name", "user__first_name", "user__email", "employee_number"]
 ORG_UNIT_SEARCH_FIELDS = ["name", "code"]
@@ -404,3 +410,114 @@ class AgentChooserViewSet(ChooserViewSet):
     def get_urlpatterns(self):
         # No "create" tab: agents are created from the directory, through the service.
         return [pattern for pattern in super().get_urlpatterns() if pattern.name != "create"]
+
+
+# --- API tokens (HR): list and revoke; keys are never shown (only a hash is stored)
+
+
+class ApiTokenPermissionPolicy(BasePermissionPolicy):
+    """HR and superusers may view and revoke ("delete") API tokens; nobody adds or edits
+    them here (``manage.py create_api_token`` prints a key once)."""
+
+    ACTIONS = {"view", "delete"}
+
+    def user_has_permission(self, user, action):
+        return action in self.ACTIONS and services.can_manage_api_tokens(user)
+
+    def users_with_any_permission(self, actions):
+        if not self.ACTIONS & set(actions):
+            return get_user_model().objects.none()
+        return get_user_model().objects.filter(
+            Q(is_superuser=True) | Q(groups__name=roles.HR), is_active=True
+        ).distinct()
+
+
+def _datetime(value):
+    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT") if value else ""
+
+
+def token_expiry(api_token):
+    if api_token.token.expiry is None:
+        return gettext("jamais")
+    text = _datetime(api_token.token.expiry)
+    return gettext("%(date)s (expiré)") % {"date": text} if api_token.expired else text
+
+
+class ApiTokenIndexView(StableOrderingMixin, generic.IndexView):
+    def get_base_queryset(self):
+        return ApiToken.objects.select_related("token__user")
+
+    def get_list_more_buttons(self, instance):
+        buttons = []
+        if delete_url := self.get_delete_url(instance):
+            buttons.append(MenuItem(gettext("Révoquer"), url=delete_url, icon_name="bin", priority=30))
+        return buttons
+
+    @cached_property
+    def columns(self):
+        title_class = self._get_title_column_class(TitleColumn)
+        return [
+            title_class("name", label=_("Nom"), sort_key="name", get_url=self.get_delete_url),
+            Column("user", label=_("Compte"), accessor="token.user", sort_key="token__user__username"),
+            Column("created", label=_("Créé le"), accessor=lambda t: _datetime(t.token.created),
+                   sort_key="token__created"),  # fmt: skip
+            Column("expiry", label=_("Expire le"), accessor=token_expiry, sort_key="token__expiry"),
+            Column("last_used_at", label=_("Dernière utilisation"), accessor=lambda t: _datetime(t.last_used_at),
+                   sort_key="last_used_at"),  # fmt: skip
+            Column("prefix", label=_("Début de la clé"), accessor="prefix"),
+        ]
+
+
+class ApiTokenRevokeView(generic.DeleteView):
+    page_title = _("Révoquer le jeton d'API")
+    success_message = _("Jeton d'API « %(object)s » révoqué : la clé ne fonctionne plus.")
+
+    def get_queryset(self):
+        return ApiToken.objects.select_related("token__user")
+
+    @property
+    def confirmation_message(self):
+        return gettext(
+            "Révoquer le jeton « %(name)s » du compte %(user)s ? Les clients qui l'utilisent "
+            "recevront aussitôt une erreur 401 ; cette action est définitive."
+        ) % {"name": self.object.name, "user": self.object.token.user.get_username()}
+
+    def get_success_message(self):
+        return self.success_message % {"object": self.object.name}
+
+    def delete_action(self):
+        services.revoke_api_token(api_token=self.object, actor=self.request.user)
+
+
+class ApiTokenViewSet(ModelViewSet):
+    model = ApiToken
+    name = "jetons_api"
+    url_prefix = "jetons-api"
+    icon = "key"
+    menu_label = _("Jetons d'API")
+    menu_order = 900
+    add_to_settings_menu = True  # "Paramètres", next to users and groups
+    index_view_class = ApiTokenIndexView
+    delete_view_class = ApiTokenRevokeView
+    search_fields = ["name", "token__user__username", "token__token_key"]
+    search_backend_name = None
+    copy_view_enabled = False
+    inspect_view_enabled = False
+    add_to_reference_index = False
+    list_per_page = 50
+    ordering = ["name"]
+    form_fields = []  # no create or edit view: keys come from `manage.py create_api_token`
+
+    def get_common_view_kwargs(self, **kwargs):
+        return super().get_common_view_kwargs(
+            add_url_name=None, edit_url_name=None, history_url_name=None, usage_url_name=None, **kwargs
+        )
+
+    def get_urlpatterns(self):
+        return [pattern for pattern in super().get_urlpatterns() if pattern.name in {"index", "index_results", "delete"}]
+
+    def register_admin_url_finder(self):
+        pass  # no edit view to point to
+
+    def get_permissions_to_register(self):
+        return Permission.objects.none()  # the policy decides by role, not by model permissions

@@ -1,5 +1,15 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def create_cache_table(sender, using, **kwargs):
+    """After ``migrate``: the table of the database cache (``CACHE_BACKEND=db``), so that a
+    plain ``migrate`` leaves a working site. ``createcachetable`` skips existing tables and
+    caches that are not in the database; deployments still run it explicitly."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)
 
 
 class CmsConfig(AppConfig):
@@ -9,7 +19,14 @@ class CmsConfig(AppConfig):
     verbose_name = _("Organisation et site")
 
     def ready(self):
-        from . import dashboard, seed  # noqa: F401  (registries)
+        from django.contrib.auth.signals import user_logged_in
+
+        from . import auth_security, checks, dashboard, seed  # noqa: F401  (registries, system checks)
+
+        user_logged_in.connect(
+            auth_security.expire_agent_sessions_at_browser_close, dispatch_uid="cms.session_expiry"
+        )
+        post_migrate.connect(create_cache_table, sender=self, dispatch_uid="cms.create_cache_table")
 
         dashboard.register_panel(dashboard.ProfilePanel())
         seed.register_seeder("cms.pages", seed.seed_pages, order=10)

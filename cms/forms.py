@@ -1,15 +1,20 @@
-"""Admin forms of the organisation directory.
+"""Admin forms of the organisation directory, and the password-reset form of the site.
 
-They only validate and collect input: saving goes through ``cms.services`` (the admin views
-call ``service_kwargs()`` and hand the result to the service function).
+The directory forms only validate and collect input: saving goes through ``cms.services``
+(the admin views call ``service_kwargs()`` and hand the result to the service function).
 """
 
+import logging
+
 from django import forms
+from django.contrib.auth.forms import PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.widgets.chooser import BaseChooser
 
-from cms import services
+from cms import auth_security, services
 from cms.models import Agent, OrgUnit
+
+logger = logging.getLogger(__name__)
 
 # URL namespace of the agent chooser modal registered in cms/wagtail_hooks.py.
 AGENT_CHOOSER_NAMESPACE = "annuaire_choix_agent"
@@ -155,3 +160,15 @@ class AgentForm(forms.ModelForm):
                 "active",
             )
         }
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """Django's reset form, sending at most ``PASSWORD_RESET_MAX_PER_ADDRESS`` mails per
+    address (normalised) per hour. Past that, nothing is sent and nothing tells: the view
+    shows the same "if an account exists" page, so the form reveals no account."""
+
+    def save(self, *args, **kwargs):
+        if not auth_security.take_password_reset_mail(self.cleaned_data["email"]):
+            logger.warning("Password reset: hourly limit reached for one address; no mail sent.")
+            return None
+        return super().save(*args, **kwargs)

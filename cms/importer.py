@@ -82,6 +82,7 @@ from django.utils.translation import gettext as _
 
 from cms.choices import Category, EmploymentStatus, OrgUnitKind
 from cms.models import Agent, OrgUnit
+from cms.text import strip_invisible
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ COLUMNS = (
 )
 REQUIRED_COLUMNS = ("employee_number", "first_name", "last_name", "email", "org_unit_code")
 REQUIRED_VALUES = REQUIRED_COLUMNS
+NAME_COLUMNS = frozenset({"first_name", "last_name", "job_title", "org_unit_name"})
 
 TRUE_VALUES = frozenset({"1", "oui", "o", "true", "vrai", "yes", "y"})
 FALSE_VALUES = frozenset({"0", "non", "n", "false", "faux", "no"})
@@ -593,7 +595,11 @@ def _max_lengths():
 
 
 def _validate_row(row: ParsedRow, max_lengths, errors: list[ImportIssue]) -> AgentRecord | None:
-    values = row.values
+    # Names lose their bidi controls and zero-width characters (they could make a name
+    # display as another one), before their length is checked.
+    values = {
+        column: strip_invisible(value) if column in NAME_COLUMNS else value for column, value in row.values.items()
+    }
     line = row.line
 
     def error(column, message):

@@ -1,5 +1,8 @@
 """Every write of the cms app goes through a function here."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -7,9 +10,11 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log as log_action
 from wagtail.models import Page, Site
 
+from cms import roles
 from cms.choices import EmploymentStatus
-from cms.models import Agent, HomePage, OrgUnit
-from cms.selectors import reports_subquery
+from cms.models import Agent, ApiToken, HomePage, OrgUnit
+from cms.selectors import has_role, reports_subquery
+from cms.text import strip_invisible
 
 
 @transaction.atomic
@@ -88,7 +93,7 @@ def _parent_path(path):
 def create_org_unit(*, code, name, kind, parent=None, actor=None):
     """Create a unit at the root of the org chart, or under ``parent`` (sorted by code)."""
     _check_permission(actor, "cms.add_orgunit")
-    unit = OrgUnit(code=(code or "").strip(), name=(name or "").strip(), kind=kind)
+    unit = OrgUnit(code=(code or "").strip(), name=strip_invisible(name or ""), kind=kind)
     _raise_if_errors(_field_errors(unit, exclude=ORG_UNIT_TREE_FIELDS))
     if parent is None:
         unit = OrgUnit.add_root(instance=unit)
@@ -135,7 +140,7 @@ def update_org_unit(*, org_unit, code, name, kind, parent, actor=None):
     if parent is not None:
         parent = OrgUnit.objects.select_for_update().get(pk=parent.pk)
     errors = validate_org_unit_parent(unit, parent)
-    unit.code, unit.name, unit.kind = (code or "").strip(), (name or "").strip(), kind
+    unit.code, unit.name, unit.kind = (code or "").strip(), strip_invisible(name or ""), kind
     _raise_if_errors(errors, _field_errors(unit, exclude=ORG_UNIT_TREE_FIELDS))
     unit.save(update_fields=["code", "name", "kind"])
 
@@ -235,13 +240,14 @@ def save_agent(
         agent = Agent.objects.select_for_update().select_related("user").get(pk=agent.pk)
         user = agent.user
 
-    user.first_name = (first_name or "").strip()
-    user.last_name = (last_name or "").strip()
+    # Bidi controls and zero-width characters could make a name display as another one.
+    user.first_name = strip_invisible(first_name or "")
+    user.last_name = strip_invisible(last_name or "")
     user.email = (email or "").strip()
     agent.employee_number = employee_number
     agent.org_unit = org_unit
     agent.manager = manager
-    agent.job_title = (job_title or "").strip()
+    agent.job_title = strip_invisible(job_title or "")
     agent.category = category or ""
     agent.corps = (corps or "").strip()
     agent.grade = (grade or "").strip()
@@ -265,3 +271,66 @@ def save_agent(
     agent.save()
     log_action(agent, "wagtail.create" if creating else "wagtail.edit", user=actor)
     return agent
+
+
+# --- API tokens (django-rest-knox) ------------------------------------------------------
+#
+# knox stores a SHA-512 digest of the key and its first characters, never the key: the key
+# is returned once, by ``create_api_token``, and cannot be shown again.
+
+
+def can_manage_api_tokens(user):
+    """HR and superusers list and revoke API tokens."""
+    return bool(user and user.is_active and has_role(user, roles.HR))
+
+
+@transaction.atomic
+def create_api_token(*, user, name, days=None):
+    """Create a token for ``user`` valid ``days`` days (``API_TOKEN_DAYS`` by default).
+
+    Returns ``(api_token, key)``: ``key`` is what the client sends and exists nowhere else.
+    """
+    from knox.models import get_token_model
+
+    name = strip_invisible(name or "")
+    days = settings.API_TOKEN_DAYS if days is None else days
+    errors = {}
+    if not name:
+        errors["name"] = [ValidationError(_("Le nom du jeton est obligatoire."), code="required")]
+    elif len(name) > ApiToken._meta.get_field("name").max_length:
+        errors["name"] = [
+            ValidationError(
+                _("Le nom du jeton ne doit pas dépasser %(max)s caractères."),
+                code="max_length",
+                params={"max": ApiToken._meta.get_field("name").max_length},
+            )
+        ]
+    if not isinstance(days, int) or not 1 <= days <= settings.API_TOKEN_MAX_DAYS:
+        errors["days"] = [
+            ValidationError(
+                _("La durée de validité doit être comprise entre 1 et %(max)s jours."),
+                code="invalid_days",
+                params={"max": settings.API_TOKEN_MAX_DAYS},
+            )
+        ]
+    if not user.is_active:
+        errors["user"] = [ValidationError(_("Ce compte est désactivé."), code="inactive")]
+    _raise_if_errors(errors)
+    token, key = get_token_model().objects.create(user=user, expiry=timedelta(days=days))
+    api_token = ApiToken.objects.create(token=token, name=name)
+    log_action(api_token, "wagtail.create", user=None)
+    return api_token, key
+
+
+@transaction.atomic
+def revoke_api_token(*, api_token, actor=None):
+    """Delete the knox token (and so its ``ApiToken``): the key stops working at once.
+
+    ``actor`` (None for system jobs) must be HR or a superuser; the revocation is recorded
+    in Wagtail's history under their name.
+    """
+    if actor is not None and not can_manage_api_tokens(actor):
+        raise PermissionDenied
+    api_token = ApiToken.objects.select_for_update().select_related("token").get(pk=api_token.pk)
+    log_action(api_token, "wagtail.delete", user=actor)
+    api_token.token.delete()

@@ -1,12 +1,18 @@
+# First: registers the <id:…> path converter before any URLconf below (Wagtail's admin URLs
+# and their hooks included) is built.
+from cms import converters  # noqa: F401
+
+# isort: split
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import JavaScriptCatalog
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms import views
+from cms.api.views import api_not_found
 from themes.views import theme_css
 
 app_patterns = (
@@ -20,6 +26,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v1/", include("cms.api.urls")),
+    re_path(r"^api(?:/|$)", api_not_found),  # any other version or path: JSON 404, not a page
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("theme.css", theme_css, name="theme_css"),
@@ -28,6 +35,7 @@ urlpatterns = [
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
+    path("compte/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),  # throttled
     path("compte/", include("django.contrib.auth.urls")),
     path("", include(app_patterns)),
     path("formation/", include("learning.urls")),

@@ -2,23 +2,24 @@
 
 from django.urls import path
 
+from cms import converters  # noqa: F401  (registers <id:…>)
 from learning import certificate_views, views
 
 app_name = "learning"
 
 urlpatterns = [
-    path("cours/<int:course_id>/inscription/", views.enroll, name="enroll"),
-    path("lecons/<int:lesson_id>/terminer/", views.complete_lesson, name="complete_lesson"),
-    path("quiz/<int:quiz_id>/tentatives/", views.submit_quiz, name="submit_quiz"),
+    path("cours/<id:course_id>/inscription/", views.enroll, name="enroll"),
+    path("lecons/<id:lesson_id>/terminer/", views.complete_lesson, name="complete_lesson"),
+    path("quiz/<id:quiz_id>/tentatives/", views.submit_quiz, name="submit_quiz"),
     path("equipe/formations/", views.team, name="team"),
     path("equipe/formations/export.csv", views.team_export, name="team_export"),
     path(
-        "equipe/formations/inscriptions/<int:enrollment_id>/renouveler/",
+        "equipe/formations/inscriptions/<id:enrollment_id>/renouveler/",
         views.grant_new_cycle,
         name="grant_new_cycle",
     ),
     path("rh/formations/", views.hr, name="hr"),
     path("rh/formations/graphique.svg", views.hr_chart, name="hr_chart"),
-    path("attestations/<int:enrollment_id>.pdf", certificate_views.certificate_download, name="certificate_download"),
+    path("attestations/<id:enrollment_id>.pdf", certificate_views.certificate_download, name="certificate_download"),
     path("attestations/verifier/<str:code>/", certificate_views.certificate_verify, name="certificate_verify"),
 ]

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from cms import selectors as cms_selectors
+from cms.converters import parse_id
 from cms.models import OrgUnit
 from learning import charts, selectors, services
 from learning.choices import EnrollmentStatus
@@ -55,8 +56,8 @@ def _error_text(exc):
 
 
 def _int_or_none(value):
-    value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    """A query-string id, or ``None`` when it is not one (ASCII digits, 1 … 2**63 - 1)."""
+    return parse_id(value)
 
 
 # --- learner actions (POST, then redirect) ---------------------------------------------------

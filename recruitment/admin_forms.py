@@ -3,11 +3,12 @@ by the services (``recruitment.services``, ``recruitment.interviews``), whose
 ``ValidationError`` lands on the field it names (see ``add_service_errors``)."""
 
 from django import forms
-from django.template import Context, Template
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.widgets import AdminDateTimeInput
 
-from recruitment import interviews, selectors
+from cms.converters import parse_id
+from recruitment import interviews, messages, selectors
 from recruitment.choices import PIPELINE, ApplicationStatus, MessageKind, OpeningState, Recommendation
 from recruitment.models import Application, MessageTemplate
 
@@ -25,6 +26,20 @@ def add_service_errors(form, error, aliases=None):
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+class IdsChoiceField(forms.ModelMultipleChoiceField):
+    """A multiple choice of rows by id that refuses what is not a database id (1 … 2**63 − 1)
+    as an invalid choice, before any query: a 20-digit number in the POST would otherwise
+    reach the database (SQLite raises ``OverflowError``, PostgreSQL "bigint out of range")."""
+
+    def _check_values(self, value):
+        for pk in value if isinstance(value, (list, tuple)) else ():
+            if parse_id(str(pk)) is None:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": str(pk)[:40]}
+                )
+        return super()._check_values(value)
 
 
 class MoveForm(forms.Form):
@@ -47,7 +62,7 @@ class MoveForm(forms.Form):
 class BulkRejectForm(forms.Form):
     SEND, NO_MESSAGE = "send", "none"
 
-    applications = forms.ModelMultipleChoiceField(
+    applications = IdsChoiceField(
         label=_("Candidatures sélectionnées"), queryset=Application.objects.none(),
         error_messages={"required": _("Cochez au moins une candidature.")},
     )
@@ -62,7 +77,7 @@ class BulkRejectForm(forms.Form):
         if template is None:
             send_label = _("Envoyer la réponse négative (aucun modèle défini : rien ne partira)")
         else:
-            subject = Template(template.subject).render(Context({"opening": opening}, autoescape=False)).strip()
+            subject = messages.fill(template.subject, messages.opening_values(opening))
             send_label = _("Envoyer la réponse négative « %(subject)s »") % {"subject": subject}
         self.fields["message"].choices = [(self.SEND, send_label), (self.NO_MESSAGE, _("Ne pas envoyer de message"))]
 
@@ -82,7 +97,7 @@ class CloseOpeningForm(forms.Form):
     )
 
 
-class InterviewerChoiceField(forms.ModelMultipleChoiceField):
+class InterviewerChoiceField(IdsChoiceField):
     def label_from_instance(self, obj):
         name = obj.get_full_name() or obj.get_username()
         return f"{name} ({obj.email})" if obj.email else name

@@ -28,14 +28,13 @@ from types import SimpleNamespace
 
 from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
-from django.template import Context, Template
 from django.utils import formats, timezone
 from wagtail.models import GroupPagePermission
 
 from cms import roles
 from cms.models import Agent, OrgUnit
 from cms.services import ensure_home_page
-from recruitment import services
+from recruitment import messages, services
 from recruitment.choices import PIPELINE, TERMINAL, EmploymentType, MessageKind, Recommendation
 from recruitment.choices import ApplicationStatus as S
 from recruitment.models import (
@@ -642,9 +641,7 @@ class Writer:
         self.context, self.rng, self.now = context, context.rng, now
         self.recruiter = context.users.get("recruiter") or context.users.get("hr")
         self.jury = [u for u in (context.users.get("interviewer"), context.users.get("recruiter")) if u is not None]
-        self.templates = {
-            t.kind: (Template(t.subject), Template(t.body)) for t in MessageTemplate.objects.filter(language="fr")
-        }
+        self.templates = {t.kind: (t.subject, t.body) for t in MessageTemplate.objects.filter(language="fr")}
         self.storage = Application._meta.get_field("cv").storage
         self.references = set()
         self.emails = {}  # normalised e-mail -> first Candidate (for possible duplicates)
@@ -835,21 +832,26 @@ class Writer:
                 MessageKind.INTERVIEW,
                 plan.interview["scheduled_at"] + timedelta(minutes=2),
                 self.recruiter,
-                interview=SimpleNamespace(**plan.interview),
+                interview=SimpleNamespace(starts_at=plan.interview["starts_at"], duration_minutes=45,
+                                          location=f"{plan.opening.location_name}, salle de réunion"),
             )
         return events
 
-    def _message(self, plan, kind, at, actor, **extra):
-        """A copy of the message the candidate received, as ``services.send_message`` keeps it."""
+    def _message(self, plan, kind, at, actor, interview=None):
+        """A copy of the message the candidate received, as ``services.send_message`` keeps it
+        (placeholders filled, the candidate's personal link masked)."""
         if kind not in self.templates:
             return []
         subject, body = self.templates[kind]
-        context = Context({"candidate": plan.candidate, "opening": plan.opening, "application": plan.application,
-                           "self_service_url": "", **extra}, autoescape=False)  # fmt: skip
+        application = plan.application
+        application.candidate, application.opening = plan.candidate, plan.opening
+        link = "-" if kind == MessageKind.ACKNOWLEDGEMENT else ""  # the real one is never kept
+        values = messages.hide_link(messages.values_for(application, interview=interview, self_service_url=link))
         return [ApplicationEvent(
-            application=plan.application, kind="message", actor=actor, at=min(at, self.now),
-            message_subject=subject.render(context).strip()[:255], message_body=body.render(context).strip(),
-            message_to=plan.candidate.email, reason=str(MessageKind(kind).label),
+            application=application, kind="message", actor=actor, at=min(at, self.now),
+            message_subject=" ".join(messages.fill(subject, values).split())[:255],
+            message_body=messages.fill(body, values), message_to=plan.candidate.email,
+            reason=str(MessageKind(kind).label),
         )]  # fmt: skip
 
     def _scorecard(self, plan, member):

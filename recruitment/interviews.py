@@ -209,7 +209,7 @@ def send_invitations(*, interview_id, actor_id=None, language="fr"):
             )
             event = services.send_message(
                 application_id=application.pk, kind=MessageKind.INTERVIEW, actor_id=actor_id, language=language,
-                extra={"interview": interview}, attachments=[("entretien.ics", ics, ICS_MIMETYPE)],
+                interview=interview, attachments=[("entretien.ics", ics, ICS_MIMETYPE)],
             )
             sent += event is not None
         if interviewers:

@@ -3,6 +3,7 @@ scorecards, an append-only event log and message templates. Data and invariants 
 moves and messages live in recruitment/services.py."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -16,6 +17,7 @@ from wagtail.snippets.models import register_snippet
 
 from cms.choices import Category
 from cms.storage import private_storage
+from recruitment import messages
 from recruitment.choices import ApplicationStatus, EmploymentType, MessageKind, OpeningState, Recommendation
 
 
@@ -251,12 +253,9 @@ class ApplicationEvent(models.Model):
 class MessageTemplate(models.Model):
     kind = models.CharField(_("type"), max_length=20, choices=MessageKind.choices)
     language = models.CharField(_("langue"), max_length=5, choices=settings.LANGUAGES, default="fr")
-    subject = models.CharField(_("objet"), max_length=255)
-    body = models.TextField(
-        _("texte"),
-        help_text=_("Variables : {{ candidate.first_name }}, {{ candidate.last_name }}, {{ opening.title }}, "
-                    "{{ opening.reference }}, {{ interview.starts_at }}, {{ self_service_url }}."),
-    )
+    subject = models.CharField(_("objet"), max_length=255, help_text=_("Les mêmes variables que le texte, par exemple "
+                                                                       "{offre_titre} ou {offre_reference}."))
+    body = models.TextField(_("texte"), help_text=messages.HELP_TEXT)
 
     panels = [FieldPanel("kind"), FieldPanel("language"), FieldPanel("subject"), FieldPanel("body")]
 
@@ -267,3 +266,16 @@ class MessageTemplate(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.language})"
+
+    def clean(self):
+        """A placeholder outside ``recruitment.messages.PLACEHOLDERS`` is refused, on the field
+        that uses it (the snippet's edit form shows the sentence under the field)."""
+        super().clean()
+        errors = {}
+        for field in ("subject", "body"):
+            try:
+                messages.validate(getattr(self, field))
+            except ValidationError as error:
+                errors[field] = error
+        if errors:
+            raise ValidationError(errors)

@@ -130,8 +130,14 @@ def period_from(raw_from, raw_to, *, today=None, field_from="from", field_to="to
     up to today. Raises :class:`PeriodError` naming the parameter."""
     today = today or timezone.localdate()
     date_from, date_to = parse_date(raw_from, field_from), parse_date(raw_to, field_to)
-    date_to = date_to or (today if date_from is None else max(today, date_from))
-    date_from = date_from or date_to - datetime.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+    try:
+        date_to = date_to or (today if date_from is None else max(today, date_from))
+        date_from = date_from or date_to - datetime.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+        # The bounds must exist as aware datetimes (0001-01-01 or 9999-12-31 do not, in UTC).
+        Period(date_from, date_to).start.astimezone(datetime.timezone.utc)
+        Period(date_from, date_to).end.astimezone(datetime.timezone.utc)
+    except OverflowError:
+        raise PeriodError(field_to if raw_to else field_from, _("Date hors des limites du calendrier.")) from None
     if date_from > date_to:
         raise PeriodError(
             field_from,

@@ -11,10 +11,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
-from django.template import Context, Template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cms.text import strip_invisible
+from recruitment import messages
 from recruitment.choices import ACTIVE, PIPELINE, TERMINAL, ApplicationStatus, MessageKind, OpeningState
 from recruitment.models import Application, ApplicationEvent, Candidate, MessageTemplate, Scorecard
 
@@ -120,6 +121,9 @@ def submit_application(*, opening, first_name, last_name, email, phone="", cv=No
     ok, why = opening_accepts_applications(opening, user, now)
     if not ok:
         raise Conflict(why)
+    # Names lose bidi controls and zero-width characters here, for the form and the API alike:
+    # invisible, they could make a name display as somebody else's.
+    first_name, last_name = strip_invisible(first_name), strip_invisible(last_name)
     errors = {}
     for name, value in (("first_name", first_name), ("last_name", last_name), ("email", email)):
         if not (value or "").strip():
@@ -149,7 +153,7 @@ def submit_application(*, opening, first_name, last_name, email, phone="", cv=No
         ).exists():
             raise Conflict(_("Une candidature avec cette adresse e-mail ou ce téléphone existe déjà pour cette offre."))
         candidate = Candidate.objects.create(
-            first_name=first_name.strip(), last_name=last_name.strip(), email=email.strip(), email_normalised=email_n,
+            first_name=first_name, last_name=last_name, email=email.strip(), email_normalised=email_n,
             phone=phone.strip(), phone_normalised=phone_n, agent=agent, duplicate_of=original,
             pool_consent=bool(consent_pool), pool_consent_at=now if consent_pool else None, last_contact_at=now,
         )
@@ -327,40 +331,49 @@ def close_opening(*, opening, state, actor, now=None):
 # --- messages ----------------------------------------------------------------------------
 
 
-def render_message(kind, language, context):
-    template = MessageTemplate.objects.filter(kind=kind, language=language).first() or MessageTemplate.objects.filter(
+def message_template(kind, language):
+    """The template of ``kind`` in ``language``, else in French, else ``None``."""
+    return MessageTemplate.objects.filter(kind=kind, language=language).first() or MessageTemplate.objects.filter(
         kind=kind, language="fr"
     ).first()
-    if template is None:
-        return None
-    ctx = Context(context, autoescape=False)
-    return Template(template.subject).render(ctx).strip(), Template(template.body).render(ctx).strip()
 
 
-def send_message(*, application_id, kind, token=None, actor_id=None, extra=None, language="fr", attachments=None):
-    """Render a MessageTemplate, send it and keep a copy in the event log.
-
-    ``attachments``: optional ``(filename, content, mimetype)`` triples (e.g. an ICS invitation)."""
+def self_service_url(token):
+    """The candidate's absolute link (from the configured public base URL), or ``""``."""
     from django.conf import settings
-    from django.core.mail import EmailMessage
     from django.urls import NoReverseMatch, reverse
 
-    application = Application.objects.select_related("candidate", "opening").get(pk=application_id)
+    if not token:
+        return ""
+    try:
+        return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("recruitment:self_service", kwargs={"token": token})
+    except NoReverseMatch:
+        return ""
+
+
+def send_message(*, application_id, kind, token=None, actor_id=None, interview=None, language="fr", attachments=None):
+    """Fill a MessageTemplate, send it and keep a copy in the event log.
+
+    The e-mail carries the candidate's self-service link (when ``token`` is given); the copy
+    kept in the log, which recruiters and HR read, shows ``messages.HIDDEN_LINK`` instead,
+    so nobody but the candidate can act through the link. ``interview``: the ``Interview``
+    of an invitation. ``attachments``: optional ``(filename, content, mimetype)`` triples
+    (e.g. an ICS invitation)."""
+    from django.core.mail import EmailMessage
+
+    application = Application.objects.select_related("candidate", "opening__org_unit").get(pk=application_id)
     candidate = application.candidate
     if candidate.anonymised_at or not candidate.email:
         return None
-    url = ""
-    if token:
-        try:
-            url = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("recruitment:self_service", kwargs={"token": token})
-        except NoReverseMatch:
-            url = ""
-    rendered = render_message(kind, language, {"candidate": candidate, "opening": application.opening,
-                                               "application": application, "self_service_url": url, **(extra or {})})
-    if rendered is None:
+    template = message_template(kind, language)
+    if template is None:
         return None
-    subject, body = rendered
-    email = EmailMessage(subject=subject, body=body, to=[candidate.email])
+    values = messages.values_for(application, language=template.language, interview=interview,
+                                 self_service_url=self_service_url(token))
+    subject, body = messages.fill(template.subject, values), messages.fill(template.body, values)
+    kept = messages.hide_link(values, template.language)
+    kept_subject, kept_body = messages.fill(template.subject, kept), messages.fill(template.body, kept)
+    email = EmailMessage(subject=" ".join(subject.split()), body=body, to=[candidate.email])
     for attachment in attachments or ():
         email.attach(*attachment)
     email.send()
@@ -368,5 +381,6 @@ def send_message(*, application_id, kind, token=None, actor_id=None, extra=None,
     Candidate.objects.filter(pk=candidate.pk).update(last_contact_at=now)
     return ApplicationEvent.objects.create(
         application=application, kind="message", actor_id=actor_id, at=now,
-        message_subject=subject, message_body=body, message_to=candidate.email, reason=str(MessageKind(kind).label),
+        message_subject=" ".join(kept_subject.split())[:255], message_body=kept_body, message_to=candidate.email,
+        reason=str(MessageKind(kind).label),
     )

@@ -3,12 +3,13 @@ and the job notices themselves are Wagtail pages."""
 
 from django.urls import path
 
+from cms import converters  # noqa: F401  (registers <id:…>)
 from recruitment import feeds, views
 
 app_name = "recruitment"
 
 urlpatterns = [
-    path("offres/<int:opening_id>/candidater/", views.apply, name="apply"),
+    path("offres/<id:opening_id>/candidater/", views.apply, name="apply"),
     path("candidature-envoyee/", views.apply_done, name="apply_done"),
     path("flux/", feeds.OpeningsFeed(), name="feed"),
     path("flux/atom/", feeds.OpeningsAtomFeed(), name="feed_atom"),

@@ -7,12 +7,9 @@ does the rights and retention. What depends on who asks (internal-only openings 
 for agents only) is decided by ``visible_openings`` and ``check_opening_visible``.
 """
 
-import hashlib
 import math
-import time
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -26,7 +23,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from wagtail.models import Page
 
+from cms import ratelimit
+from cms.converters import parse_id
 from cms.models import OrgUnit
+from cms.net import client_ip
 from recruitment import gdpr, jsonld, services
 from recruitment.choices import TERMINAL, OpeningState
 from recruitment.forms import ApplicationForm, ErasureForm, OpeningFilterForm
@@ -34,7 +34,8 @@ from recruitment.models import JobIndexPage, JobOpeningPage
 
 PAGE_SIZE = 20
 SESSION_KEY = "recruitment_last_application"
-# At most 5 applications per IP address per hour, and 3 per e-mail address per day.
+# At most 5 applications per client address per hour, and 3 per e-mail address per day
+# (the client address as cms.net.client_ip sees it: TRUSTED_PROXY_COUNT).
 RATE_LIMITS = {"ip": (5, 3600), "email": (3, 86400)}
 
 
@@ -151,45 +152,18 @@ def render_opening(request, page, *, form=None, status=200):
     return TemplateResponse(request, page.get_template(request), context, status=status)
 
 
-# --- rate limiting ------------------------------------------------------------------------
+# --- rate limiting (counted in the shared cache: cms.ratelimit) -----------------------------
 
 
-def client_ip(request):
-    """The client's address as the web server saw it. Behind a reverse proxy, the proxy must
-    set REMOTE_ADDR (e.g. gunicorn ``--forwarded-allow-ips`` with a trusted proxy)."""
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+def take_rate(scope, ident):
+    """One use of the application form's limit ``scope`` (``RATE_LIMITS``) by ``ident``."""
+    limit, period = RATE_LIMITS[scope]
+    return ratelimit.take_rate(f"apply-{scope}", ident, limit=limit, period=period)
 
 
-def _rate_key(scope, ident, period, now):
-    digest = hashlib.sha256(str(ident).encode()).hexdigest()[:32]  # no raw IP or e-mail in the cache
-    return f"ratelimit:{scope}:{digest}:{int(now // period)}"
-
-
-def take_rate(scope, ident, *, limit, period, now=None):
-    """Count one use of ``ident`` in ``scope`` (fixed window of ``period`` seconds, in Django's
-    cache, atomic where the cache's ``incr`` is). Returns ``(True, 0)`` when allowed, or
-    ``(False, seconds_until_the_window_ends)`` when ``limit`` is already reached (not counted)."""
-    now = time.time() if now is None else now
-    key = _rate_key(scope, ident, period, now)
-    cache.add(key, 0, timeout=period)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=period)
-        used = 1
-    if used > limit:
-        give_back_rate(scope, ident, period=period, now=now)
-        return False, max(1, math.ceil(period - now % period))
-    return True, 0
-
-
-def give_back_rate(scope, ident, *, period, now=None):
-    """Undo one ``take_rate`` (a submission that failed does not count)."""
-    now = time.time() if now is None else now
-    try:
-        cache.decr(_rate_key(scope, ident, period, now))
-    except ValueError:
-        pass
+def give_back_rate(scope, ident):
+    limit, period = RATE_LIMITS[scope]
+    ratelimit.give_back_rate(f"apply-{scope}", ident, limit=limit, period=period)
 
 
 def rate_limited_response(request, retry_after, opening=None):
@@ -203,6 +177,8 @@ def rate_limited_response(request, retry_after, opening=None):
 
 
 def _opening_or_404(request, opening_id):
+    if parse_id(str(opening_id)) is None:  # e.g. beyond 64 bits: no such opening, and no query
+        raise Http404(_("Cette offre n'existe pas ou n'est plus publiée."))
     opening = JobOpeningPage.objects.live().select_related("org_unit").filter(pk=opening_id).first()
     if opening is None:
         raise Http404(_("Cette offre n'existe pas ou n'est plus publiée."))
@@ -226,11 +202,10 @@ def apply(request, opening_id):
     limits = [("ip", client_ip(request)), ("email", services.normalise_email(data["email"]))]
     taken = []
     for scope, ident in limits:
-        limit, period = RATE_LIMITS[scope]
-        allowed, retry_after = take_rate(scope, ident, limit=limit, period=period)
+        allowed, retry_after = take_rate(scope, ident)
         if not allowed:
             for done_scope, done_ident in taken:
-                give_back_rate(done_scope, done_ident, period=RATE_LIMITS[done_scope][1])
+                give_back_rate(done_scope, done_ident)
             return rate_limited_response(request, retry_after, opening)
         taken.append((scope, ident))
     try:
@@ -241,7 +216,7 @@ def apply(request, opening_id):
         )
     except (ValidationError, services.Conflict) as exc:
         for scope, ident in taken:
-            give_back_rate(scope, ident, period=RATE_LIMITS[scope][1])
+            give_back_rate(scope, ident)
         if isinstance(exc, services.Conflict):
             messages.error(request, str(exc))
             return render_opening(request, opening, form=form, status=409)
@@ -266,7 +241,10 @@ def _invalid_link(request):
 
 
 def _private(response):
+    """The candidate's pages: not indexed, and the link (which holds the token) is not sent as
+    a Referer to any page reached from there, even of this site."""
     response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
     return response
 
 

@@ -1,6 +1,17 @@
 import pytest
+from django.core.cache import cache
 
 from tests.factories import AgentFactory, OrgUnitFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _empty_shared_cache(django_db_setup, django_db_blocker):
+    """Every test starts with an empty cache: login and password-reset counters, rate limits
+    and Wagtail's site root paths live there. The test settings keep the production default
+    (the database cache, table created with the test database), so clearing it is a query."""
+    with django_db_blocker.unblock():
+        cache.clear()
+    yield
 
 
 @pytest.fixture

@@ -58,3 +58,11 @@ class AgentFactory(factory.django.DjangoModelFactory):
     grade = "Secrétaire administratif de classe normale"
     employment_status = EmploymentStatus.TITULAIRE
     active = True
+
+
+def api_token_for(user, *, name="tests", days=None):
+    """A knox API token for ``user``, created as ``manage.py create_api_token`` does; returns
+    the key a client sends as ``Authorization: Token <key>`` (only its hash is stored)."""
+    from cms.services import create_api_token
+
+    return create_api_token(user=user, name=name, days=days)[1]

@@ -8,15 +8,17 @@ whatever its length. ``allowed_actions`` needs the caller: the views put a :clas
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from appraisal import content
 from appraisal.choices import AppraisalState, CampaignStatus, ObjectiveStatus, RevisionState
 from appraisal.workflow import ACTIONS, AGENT, EVALUATOR, HR, REVIEWER, TRANSITIONS
 from cms.api.serializers import OrgUnitRefSerializer
 
-MAX_TEXT = 20000
+MAX_TEXT = content.MAX_TEXT
 # Where the report is the notified one (elsewhere: a draft, or cancelled).
 REPORT_STATES = {AppraisalState.NOTIFIED, AppraisalState.ACKNOWLEDGED, AppraisalState.FINAL}
 SIGNED_STATES = {AppraisalState.ACKNOWLEDGED, AppraisalState.FINAL}
@@ -203,7 +205,8 @@ def _name(user):
 
 
 class AppraisalTransitionSerializer(serializers.Serializer):
-    """One row of the append-only log: ``action, from, to, actor, at, note``."""
+    """One row of the append-only log: ``action, from, to, actor, at, note`` and, for a
+    delegation, ``from_evaluator`` and ``to_evaluator``."""
 
     def get_fields(self):
         return {
@@ -219,6 +222,12 @@ class AppraisalTransitionSerializer(serializers.Serializer):
             "at": serializers.DateTimeField(),
             "note": serializers.CharField(allow_blank=True),
             "version": serializers.IntegerField(),
+            "from_evaluator": AppraisalPersonSerializer(
+                allow_null=True, help_text=_("delegate : l'évaluateur avant la délégation.")
+            ),
+            "to_evaluator": AppraisalPersonSerializer(
+                allow_null=True, help_text=_("delegate : le nouvel évaluateur.")
+            ),
         }
 
     @extend_schema_field(serializers.CharField(allow_null=True))
@@ -288,9 +297,19 @@ class AppraisalDetailSerializer(AppraisalSerializer):
 
 
 class AppraisalContentRequestSerializer(serializers.Serializer):
+    """Needs context["appraisal"]: the sections are checked against its campaign's frozen
+    template by ``appraisal.content`` (the validator of the web form too); a 400 names the
+    section. ``services.save_draft`` checks them again before writing."""
+
     answers = serializers.DictField(
         required=False,
-        help_text=_("Sections à enregistrer {identifiant de section: réponse} (évaluateur, avant la notification)."),
+        help_text=_(
+            "Sections à enregistrer {identifiant de section: réponse} (évaluateur, avant la notification). Par "
+            "type de section : texte (20 000 caractères au plus) ; criteria_grid : {critère: {level, comment}}, "
+            "level pris dans l'échelle de la section ; results : {objectif reporté: {status, comment}} ; "
+            "objectives : [{title (500 caractères au plus), indicators, due_on (AAAA-MM-JJ)}] ; training_needs : "
+            "[{course (formation publiée ou null), text}]. Voir GET campaigns/{id}/template/."
+        ),
     )
     observations = serializers.CharField(
         required=False,
@@ -298,6 +317,21 @@ class AppraisalContentRequestSerializer(serializers.Serializer):
         max_length=MAX_TEXT,
         help_text=_("Observations de l'agent (l'agent, entre la notification et sa signature)."),
     )
+
+    def validate_answers(self, value):
+        appraisal = self.context.get("appraisal")
+        if appraisal is None:
+            return value
+        cleaned, errors = content.validate_answers(appraisal.campaign.template_snapshot, value, appraisal=appraisal)
+        if errors:
+            raise serializers.ValidationError([str(error) for error in errors])
+        return cleaned
+
+    def validate_observations(self, value):
+        try:
+            return content.clean_observations(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
 
     def validate(self, attrs):
         if not attrs:
@@ -356,7 +390,14 @@ class AppraisalActionRequestSerializer(serializers.Serializer):
         choices=["accept", "reject"], required=False, help_text=_("answer_revision : accept ou reject.")
     )
     evaluator = serializers.CharField(
-        required=False, allow_blank=True, max_length=32, help_text=_("delegate : matricule du nouvel évaluateur.")
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        help_text=_(
+            "delegate : matricule du nouvel évaluateur, agent actif. L'évaluateur ne peut choisir qu'un responsable "
+            "de la chaîne hiérarchique de l'agent ou un encadrant de son unité (ou d'une unité au-dessus ou "
+            "au-dessous) : 403 sinon ; les RH peuvent désigner tout agent actif."
+        ),
     )
     opinion = serializers.CharField(
         required=False, allow_blank=True, max_length=MAX_TEXT, help_text=_("record_cap_opinion : avis de la CAP.")

@@ -39,6 +39,8 @@ from appraisal.choices import AppraisalState
 from appraisal.models import Appraisal, AppraisalTransition, AppraisalVersion, Campaign, Objective
 from cms import roles
 from cms.api.errors import invalid, service_errors, validated
+from cms.api.schema import BAD_CURSOR, id_parameter
+from cms.converters import parse_id
 from cms.selectors import agent_for_user, has_role
 
 # --- errors --------------------------------------------------------------------------------------------
@@ -118,7 +120,9 @@ def detail_data(request, appraisal_id, *, log=False):
         Objective.objects.filter(Q(set_in=appraisal) | Q(assessed_in=appraisal)).order_by("position", "pk")
     )
     appraisal.transition_rows = list(
-        AppraisalTransition.objects.filter(appraisal=appraisal).select_related("actor", "on_behalf_of__user")
+        AppraisalTransition.objects.filter(appraisal=appraisal).select_related(
+            "actor", "on_behalf_of__user", "from_evaluator__user", "to_evaluator__user"
+        )
     )
     if not caller.sees_draft(appraisal):  # the agent, before (re)notification: the last notified version
         appraisal.notified_answers = (
@@ -130,21 +134,18 @@ def detail_data(request, appraisal_id, *, log=False):
     return AppraisalDetailSerializer(appraisal, context={"caller": caller, "request": request}).data
 
 
-APPRAISAL_ID = OpenApiParameter(
-    "id", OpenApiTypes.INT, OpenApiParameter.PATH, description=_("Identifiant de l'entretien.")
-)
-CAMPAIGN_ID = OpenApiParameter(
-    "id", OpenApiTypes.INT, OpenApiParameter.PATH, description=_("Identifiant de la campagne.")
-)
+APPRAISAL_ID = id_parameter("id", _("Identifiant de l'entretien."), path=True)
+CAMPAIGN_ID = id_parameter("id", _("Identifiant de la campagne."), path=True)
 
 
 def positive_int(raw, field):
     raw = (raw or "").strip()
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit() and 0 < int(raw) <= 2**63 - 1):
+    value = parse_id(raw)
+    if value is None:
         raise invalid({field: _("Identifiant invalide.")})
-    return int(raw)
+    return value
 
 
 # --- campaigns ---------------------------------------------------------------------------------------------
@@ -159,7 +160,9 @@ class CampaignListView(generics.ListAPIView):
     def get_queryset(self):
         return selectors.campaigns_visible_to(self.request.user)
 
-    @extend_schema(operation_id="campaigns_list", responses={200: CampaignSerializer(many=True), **errors(401)})
+    @extend_schema(
+        operation_id="campaigns_list", responses={200: CampaignSerializer(many=True), **errors(401), 404: BAD_CURSOR}
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -258,7 +261,7 @@ class AppraisalListView(generics.ListAPIView):
     @extend_schema(
         operation_id="appraisals_list",
         parameters=[
-            OpenApiParameter("campaign", OpenApiTypes.INT, description=_("Identifiant de campagne.")),
+            id_parameter("campaign", _("Identifiant de campagne.")),
             OpenApiParameter(
                 "state",
                 OpenApiTypes.STR,
@@ -272,7 +275,7 @@ class AppraisalListView(generics.ListAPIView):
                 description=_("Les entretiens où l'appelant est l'évaluateur, l'agent ou l'autorité (N+2)."),
             ),
         ],
-        responses={200: AppraisalSerializer(many=True), **errors(400, 401)},
+        responses={200: AppraisalSerializer(many=True), **errors(400, 401), 404: BAD_CURSOR},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -302,8 +305,9 @@ class AppraisalContentView(APIView):
         responses={200: AppraisalDetailSerializer, **errors(400, 401, 403, 404, 409)},
     )
     def patch(self, request, id):
-        visible_or_404(request, id)
-        data = validated(AppraisalContentRequestSerializer(data=request.data))
+        appraisal = visible_or_404(request, id)
+        # The serializer checks the sections against the frozen template (appraisal.content).
+        data = validated(AppraisalContentRequestSerializer(data=request.data, context={"appraisal": appraisal}))
         with service_errors(workflow.InvalidTransition):
             services.save_draft(
                 appraisal_id=id, actor=request.user, answers=data.get("answers"), observations=data.get("observations")

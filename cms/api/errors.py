@@ -3,12 +3,17 @@
 - django ``ValidationError`` → 400 ``{"detail": "field : message", "errors": {field: [...]}}``
 - django ``PermissionDenied`` → 403
 - an app's "valid request, wrong moment" exception (``Conflict``, ``InvalidTransition``) → 409
+
+and Django's CSRF refusal (``CSRF_FAILURE_VIEW``) → JSON 403 under /api/.
 """
 
 from contextlib import contextmanager
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from django.views import csrf
 from rest_framework import exceptions, status
 
 
@@ -47,3 +52,14 @@ def service_errors(*conflicts):
         raise exceptions.PermissionDenied(str(exc) or None) from exc
     except conflicts as exc:
         raise ConflictError(str(exc)) from exc
+
+
+def csrf_failure(request, reason=""):
+    """``CSRF_FAILURE_VIEW``: JSON 403 for the API (a client reads ``detail``, not a page),
+    Django's own page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": _("Vérification CSRF échouée : %(reason)s") % {"reason": reason or _("jeton absent ou invalide.")}},
+            status=403,
+        )
+    return csrf.csrf_failure(request, reason=reason)

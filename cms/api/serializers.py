@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 
@@ -34,3 +35,14 @@ class HealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "error"])
     database = serializers.DictField()
     tasks = serializers.DictField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every API error: a readable ``detail``; field or parameter errors under ``errors``."""
+
+    detail = serializers.CharField(help_text=_("Message lisible."))
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text=_("Erreurs par champ ou paramètre : {nom: [messages]}."),
+    )

@@ -1,10 +1,13 @@
-from drf_spectacular.utils import extend_schema
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cms import health, selectors
-from cms.api.serializers import HealthSerializer, MeSerializer
+from cms.api.serializers import ErrorSerializer, HealthSerializer, MeSerializer
 
 
 class HealthView(APIView):
@@ -24,7 +27,12 @@ class MeView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=MeSerializer)
+    @extend_schema(
+        responses={
+            200: MeSerializer,
+            401: OpenApiResponse(ErrorSerializer, description=_("Authentification requise.")),
+        }
+    )
     def get(self, request):
         user = request.user
         agent = selectors.agent_for_user(user)
@@ -46,3 +54,10 @@ class MeView(APIView):
             "roles": selectors.roles_for_user(user),
         }
         return Response(MeSerializer(data).data)
+
+
+@csrf_exempt
+def api_not_found(request, *args, **kwargs):
+    """Every path under /api/ that no endpoint matches, whatever the method: JSON 404 (not
+    the site's HTML page, nor a CSRF refusal: there is nothing here to protect)."""
+    return JsonResponse({"detail": _("Aucun point d'accès de l'API à cette adresse.")}, status=404)

@@ -4,12 +4,17 @@
 embedded SQLite file. `TASKS_BACKEND` selects the background task backend: ``db``
 (default, django_tasks_db, worker: ``manage.py db_worker``), ``rq`` (Redis at
 ``REDIS_URL``, worker: ``manage.py rqworker default``) or ``immediate`` (tests).
+`CACHE_BACKEND` selects the cache shared by every process: ``db`` (default, table
+``parcours_cache``, created by ``manage.py createcachetable``), ``redis`` (at ``REDIS_URL``)
+or ``locmem`` (tests only: a per-process cache cannot hold login throttles).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -24,6 +29,23 @@ def env_bool(name, default=False):
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name, default, *, minimum=None):
+    """The environment variable ``name`` as an int (``default`` when unset or blank).
+
+    A value that is not a whole number (or is below ``minimum``) stops the process with an
+    ``ImproperlyConfigured`` naming the variable, rather than a bare ``ValueError``."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"The environment variable {name} must be a whole number, not {raw!r}.") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"The environment variable {name} must be at least {minimum}, not {value}.")
+    return value
 
 
 INSTALLED_APPS = [
@@ -47,7 +69,7 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_tasks",
@@ -80,7 +102,11 @@ MIDDLEWARE = [
 ]
 
 # Largest request body accepted (bytes); the reverse proxy sets the same limit.
-MAX_REQUEST_BODY_BYTES = int(env("MAX_REQUEST_BODY_BYTES", str(12 * 1024 * 1024)))
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 12 * 1024 * 1024, minimum=1)
+
+# Reverse proxies in front of the application that append to X-Forwarded-For (cms.net.client_ip).
+# 0: the header is ignored and REMOTE_ADDR is the client. See docs/deployment.md.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 ROOT_URLCONF = "cms.urls"
 
@@ -108,7 +134,7 @@ WSGI_APPLICATION = "cms.wsgi.application"
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(env("DB_CONN_MAX_AGE", "60")),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -142,6 +168,37 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cms:mon_espace"
 LOGOUT_REDIRECT_URL = "/"
+
+# --- Sessions: SESSION_HOURS (default 8) bounds every session, server side too. Sessions of
+# users without admin access (agents, often on shared computers) also end when the browser
+# closes (cms.auth_security.expire_agent_sessions_at_browser_close).
+SESSION_COOKIE_AGE = env_int("SESSION_HOURS", 8, minimum=1) * 3600
+
+# --- Login throttling (django-axes), keyed by the (username, client address) pair: after
+# AXES_FAILURE_LIMIT failures within AXES_COOLOFF_TIME the pair is locked for AXES_COOLOFF_TIME.
+# axes' stock handlers count a "streak" (a failure older than the cool-off still counts as
+# long as the next one came within the cool-off); cms.auth_security.SlidingWindowHandler counts
+# only the failures of the last 15 minutes and anchors the lock at the failure that reached
+# the limit. Failures refused during a lockout neither count nor extend it
+# (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False). Stored in the database (shared by
+# every process); a successful sign-in from the same address starts a new count.
+AXES_HANDLER = "cms.auth_security.SlidingWindowHandler"
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False  # the handler ignores failures older than the last success itself
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # the handler's store: one row per failure
+AXES_CLIENT_IP_CALLABLE = "cms.auth_security.client_ip_for_axes"  # cms.net.client_ip, validated
+AXES_LOCKOUT_CALLABLE = "cms.auth_security.lockout_response"  # French page, status 429
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+
+# --- Password reset: at most PASSWORD_RESET_MAX_PER_ADDRESS mails per address per hour
+# (silently: the page is the same), and at most PASSWORD_RESET_MAX_PER_IP requests per client
+# address per 15 minutes (429), counted in the shared cache.
+PASSWORD_RESET_MAX_PER_ADDRESS = 3
+PASSWORD_RESET_MAX_PER_IP = env_int("PASSWORD_RESET_MAX_PER_IP", 20, minimum=1)
 
 # --- i18n: French first, English available
 LANGUAGE_CODE = "fr"
@@ -178,6 +235,7 @@ WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAILEMBEDS_RESPONSIVE_HTML = True
+WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no request to a third party for every avatar
 
 # --- Background tasks (django_tasks; Wagtail 8 uses it too)
 _TASKS_BACKEND = env("TASKS_BACKEND", "db")
@@ -192,11 +250,35 @@ if _TASKS_BACKEND not in TASKS_BACKENDS:
 TASKS = {"default": TASKS_BACKENDS[_TASKS_BACKEND]}
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
 
+# --- Cache: shared by every web process and worker (login and password-reset throttles,
+# rate limits, Wagtail's site root paths).
+CACHE_TABLE = "parcours_cache"
+
+
+def cache_settings(backend):
+    if backend == "db":
+        return {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}}
+    if backend == "redis":
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": REDIS_URL,
+                "KEY_PREFIX": "parcours",
+            }
+        }
+    if backend == "locmem":
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    raise ImproperlyConfigured(f"CACHE_BACKEND must be db, redis or locmem (tests only), not {backend!r}.")
+
+
+CACHE_BACKEND = env("CACHE_BACKEND", "db")
+CACHES = cache_settings(CACHE_BACKEND)
+
 # --- REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous caller then gets 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "cms.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -205,7 +287,25 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cms.api.exceptions.json_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["cms.api.parsers.JSONParser", "rest_framework.parsers.FormParser", "rest_framework.parsers.MultiPartParser"],
 }
+# A CSRF refusal under /api/ answers JSON 403; elsewhere Django's page.
+CSRF_FAILURE_VIEW = "cms.api.errors.csrf_failure"
+# API tokens (django-rest-knox): only a SHA-512 hash of each key is stored; every token
+# expires (API_TOKEN_DAYS by default, `create_api_token --days N` otherwise) and is not
+# extended by use: a client that keeps working past the expiry would hide a forgotten key.
+API_TOKEN_MAX_DAYS = 366
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=1)
+if API_TOKEN_DAYS > API_TOKEN_MAX_DAYS:
+    raise ImproperlyConfigured(f"The environment variable API_TOKEN_DAYS must be at most {API_TOKEN_MAX_DAYS}.")
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # knox's own model (cms.ApiToken adds name and last use)
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",  # clients keep sending `Authorization: Token <key>`
+    "TOKEN_TTL": timedelta(days=API_TOKEN_DAYS),
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": None,
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Parcours API",
     "DESCRIPTION": "Completion data, appraisals and recruitment (v1).",

@@ -7,6 +7,9 @@ SECRET_KEY = env("SECRET_KEY", "dev-only-not-secret-0b1e5f6a3c2d4e8f9a7b6c5d4e3f
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
+if CACHE_BACKEND == "locmem":  # noqa: F405
+    raise ImproperlyConfigured("CACHE_BACKEND=locmem is for tests only; use db (default) or redis.")  # noqa: F405
+
 # Serve static files straight from the apps (no collectstatic needed locally).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -11,23 +11,10 @@ from django.db.models import Case, CharField, F, Func, Q, Value, When
 from django.db.models.functions import Cast, Concat, Left, Trim
 from django.db.models.lookups import In
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from learning.choices import EnrollmentStatus
-
-# --- errors (schema only) ------------------------------------------------------------------
-
-
-@extend_schema_serializer(component_name="LearningError")
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text=_("Message lisible."))
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text=_("Erreurs par champ ou paramètre : {nom: [messages]}."),
-    )
-
 
 # --- courses -------------------------------------------------------------------------------
 

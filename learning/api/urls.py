@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from cms import converters  # noqa: F401  (registers <id:…>)
 from learning.api import views
 
 urlpatterns = [
@@ -9,6 +10,6 @@ urlpatterns = [
     path("completions/", views.CompletionListView.as_view(), name="api-completions"),
     path("completions/export.csv", views.CompletionExportView.as_view(), name="api-completions-export"),
     path("me/enrollments/", views.MyEnrollmentsView.as_view(), name="api-my-enrollments"),
-    path("me/lessons/<int:lesson_id>/complete/", views.CompleteLessonView.as_view(), name="api-lesson-complete"),
-    path("me/quizzes/<int:quiz_id>/attempts/", views.QuizAttemptsView.as_view(), name="api-quiz-attempts"),
+    path("me/lessons/<id:lesson_id>/complete/", views.CompleteLessonView.as_view(), name="api-lesson-complete"),
+    path("me/quizzes/<id:quiz_id>/attempts/", views.QuizAttemptsView.as_view(), name="api-quiz-attempts"),
 ]

@@ -7,7 +7,7 @@ and permissions, the caller's agent profile, at most one org unit lookup for the
 
 import csv
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import islice
 
 from django.db import connections, transaction
@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -26,13 +27,15 @@ from rest_framework.views import APIView
 
 from cms.api.errors import invalid, service_errors, validated
 from cms.api.pagination import CursorPagination
+from cms.api.schema import BAD_CURSOR, id_parameter
+from cms.api.serializers import ErrorSerializer
+from cms.converters import parse_id
 from learning import selectors, services
 from learning.api.serializers import (
     CSV_HEADER,
     CertificateUrl,
     CompletionSerializer,
     CourseSerializer,
-    ErrorSerializer,
     QuizAttemptRequestSerializer,
     QuizAttemptResultSerializer,
     SelfEnrollmentRequestSerializer,
@@ -41,15 +44,6 @@ from learning.api.serializers import (
 from learning.models import Enrollment, LessonPage, QuizPage
 
 # --- errors --------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description=_("Paramètre ou donnée invalide (nommé dans errors).")),
@@ -167,7 +161,13 @@ class CompletionCursorPagination(KeysetCursorPagination):
     ordering = ("updated_at", "id")
 
     def parse_position_value(self, text):
-        return datetime.fromisoformat(text)
+        value = datetime.fromisoformat(text)
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        try:
+            return value.astimezone(UTC)  # a hand-made cursor may not exist in UTC (year 0)
+        except OverflowError as exc:
+            raise ValueError(text) from exc
 
     def format_position_value(self, value):
         return value.isoformat()
@@ -192,7 +192,6 @@ def certificate_url(request):
     return CertificateUrl(prefix, suffix)
 
 
-MAX_COURSE_ID = 2**63 - 1
 MAX_EMPLOYEE_NUMBER = 32  # cms.Agent.employee_number max_length
 
 
@@ -201,11 +200,29 @@ def filter_params(query_params):
     params = {key: query_params.get(key, "").strip() for key in ("course", "org_unit", "agent", "updated_since")}
     params["status"] = ",".join(v.strip() for v in query_params.getlist("status") if v.strip())
     course, agent = params["course"], params["agent"]
-    if course and not (course.isascii() and course.isdigit() and 0 < int(course) <= MAX_COURSE_ID):
+    if course and parse_id(course) is None:
         raise invalid({"course": _("Identifiant de formation invalide.")})
     if agent and (len(agent) > MAX_EMPLOYEE_NUMBER or not agent.isprintable()):
         raise invalid({"agent": _("Matricule invalide.")})
+    if params["updated_since"]:
+        params["updated_since"] = normalised_moment(params["updated_since"])
     return params
+
+
+def normalised_moment(raw):
+    """``updated_since`` as an aware ISO 8601 string, or 400: a date that does not exist
+    (2020-02-30T00:00) or that overflows once in UTC (0001-01-01, 9999-12-31T23:59-23:59)."""
+    try:
+        moment = parse_datetime(raw.replace(" ", "+"))  # "+" arrives as a space when not encoded
+        if moment is not None:
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment)
+            moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        moment = None
+    if moment is None:
+        raise invalid({"updated_since": _("Date ISO 8601 attendue, par exemple 2026-01-31T00:00:00Z.")})
+    return moment.isoformat()
 
 
 def visible_completions(request):
@@ -223,7 +240,7 @@ def enrollment_item(request, enrollment_id):
 
 
 COMPLETION_FILTERS = [
-    OpenApiParameter("course", OpenApiTypes.INT, description=_("Identifiant de formation.")),
+    id_parameter("course", _("Identifiant de formation.")),
     OpenApiParameter("org_unit", OpenApiTypes.STR, description=_("Code d'unité : l'unité et tout son sous-arbre.")),
     OpenApiParameter("agent", OpenApiTypes.STR, description=_("Matricule de l'agent.")),
     OpenApiParameter(
@@ -255,7 +272,9 @@ class CourseListView(generics.ListAPIView):
     def get_queryset(self):
         return selectors.published_courses()
 
-    @extend_schema(operation_id="courses_list", responses={200: CourseSerializer(many=True), **errors(401)})
+    @extend_schema(
+        operation_id="courses_list", responses={200: CourseSerializer(many=True), **errors(401), 404: BAD_CURSOR}
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -282,7 +301,7 @@ class CompletionListView(generics.ListAPIView):
     @extend_schema(
         operation_id="completions_list",
         parameters=COMPLETION_FILTERS,
-        responses={200: CompletionSerializer(many=True), **errors(400, 401, 404)},
+        responses={200: CompletionSerializer(many=True), **errors(400, 401), 404: BAD_CURSOR},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -430,6 +449,7 @@ class CompleteLessonView(APIView):
 
     @extend_schema(
         operation_id="me_lessons_complete",
+        parameters=[id_parameter("lesson_id", _("Identifiant de la leçon (page Wagtail)."), path=True)],
         request=None,
         responses={200: CompletionSerializer, **errors(400, 401, 403, 404, 409)},
     )
@@ -447,6 +467,7 @@ class QuizAttemptsView(APIView):
 
     @extend_schema(
         operation_id="me_quizzes_attempts_create",
+        parameters=[id_parameter("quiz_id", _("Identifiant du quiz (page Wagtail)."), path=True)],
         request=QuizAttemptRequestSerializer,
         responses={200: QuizAttemptResultSerializer, **errors(400, 401, 403, 404, 409)},
     )

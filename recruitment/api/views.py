@@ -16,6 +16,7 @@ groups, then one query for the page (plus Wagtail's cached site root paths for t
 openings' URLs).
 """
 
+import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -27,17 +28,19 @@ from rest_framework import exceptions, generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from cms.api.errors import invalid, service_errors, validated
 from cms.api.pagination import CursorPagination
+from cms.api.schema import BAD_CURSOR, id_parameter
+from cms.api.serializers import ErrorSerializer
+from cms.converters import parse_id
+from cms.ratelimit import RateThrottle
 from recruitment import reports, selectors, services, views
 from recruitment.api.serializers import (
     ApplicationCreatedSerializer,
     ApplicationRequestSerializer,
     ApplicationSerializer,
-    ErrorSerializer,
     FileUrls,
     MoveRequestSerializer,
     OpeningSerializer,
@@ -47,18 +50,7 @@ from recruitment.api.serializers import (
 from recruitment.choices import ApplicationStatus
 from recruitment.models import Application, JobOpeningPage
 
-MAX_ID = 2**63 - 1
-
 # --- errors ------------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description=_("Paramètre ou donnée invalide (nommé dans errors).")),
@@ -76,13 +68,18 @@ def errors(*codes):
     return {code: ERRORS[code] for code in codes}
 
 
+# Public endpoints: no credentials needed, but a bad or expired token is refused, not ignored.
+BAD_TOKEN = OpenApiResponse(ErrorSerializer, description=_("Jeton fourni mais invalide ou expiré."))
+
+
 def positive_int(raw, field):
     raw = (raw or "").strip()
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID):
+    value = parse_id(raw)
+    if value is None:
         raise invalid({field: _("Identifiant invalide : « %(value)s ».") % {"value": raw[:40]}})
-    return int(raw)
+    return value
 
 
 # --- openings -------------------------------------------------------------------------------------
@@ -99,30 +96,31 @@ class OpeningListView(generics.ListAPIView):
     def get_queryset(self):
         return views.visible_openings(self.request.user).select_related("org_unit")
 
-    @extend_schema(operation_id="openings_list", responses={200: OpeningSerializer(many=True), **errors(404)})
+    @extend_schema(
+        operation_id="openings_list",
+        responses={200: OpeningSerializer(many=True), 401: BAD_TOKEN, 404: BAD_CURSOR},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
 
-class ApplicationRateThrottle(SimpleRateThrottle):
-    """5 applications an hour per client address (REMOTE_ADDR, as for the site's form: behind
-    a reverse proxy, the proxy sets it; X-Forwarded-For is not trusted, so it cannot be used
-    to dodge the limit). The rate is set here, not in the settings."""
+class ApplicationRateThrottle(RateThrottle):
+    """5 applications an hour per client address (``cms.net.client_ip``: X-Forwarded-For only
+    counts behind the ``TRUSTED_PROXY_COUNT`` proxies the deployment declares, so a client
+    cannot dodge the limit with it), counted in the shared cache (``cms.ratelimit``), whichever
+    worker answers. Every attempt counts. The rate is set here, not in the settings."""
 
-    scope = "applications"
-    rate = "5/hour"
-
-    def get_ident(self, request):
-        return views.client_ip(request._request if hasattr(request, "_request") else request)
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+    scope = "api-applications"
+    limit = 5
+    period = 3600
 
 
 def _opening_for_application(request, opening_id):
     """A live opening the caller may see (internal-only: agents; view restrictions: honoured), else 404."""
-    opening = JobOpeningPage.objects.live().select_related("org_unit").filter(pk=opening_id).first()
     not_found = exceptions.NotFound(_("Cette offre n'existe pas ou n'est plus publiée."))
+    if parse_id(str(opening_id)) is None:  # e.g. beyond 64 bits: no such opening, and no query
+        raise not_found
+    opening = JobOpeningPage.objects.live().select_related("org_unit").filter(pk=opening_id).first()
     if opening is None:
         raise not_found
     try:
@@ -147,12 +145,11 @@ class OpeningApplicationView(APIView):
 
     @extend_schema(
         operation_id="openings_applications_create",
-        parameters=[
-            OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description=_("Identifiant de l'offre."))
-        ],
+        parameters=[id_parameter("id", _("Identifiant de l'offre."), path=True)],
         request={"multipart/form-data": ApplicationRequestSerializer},
         responses={
             201: OpenApiResponse(ApplicationCreatedSerializer, description=_("Candidature enregistrée.")),
+            401: BAD_TOKEN,
             **errors(400, 404, 409, 429),
         },
     )
@@ -228,7 +225,7 @@ def filtered_applications(request):
 
 
 APPLICATION_FILTERS = [
-    OpenApiParameter("opening", OpenApiTypes.INT, description=_("Identifiant de l'offre.")),
+    id_parameter("opening", _("Identifiant de l'offre.")),
     OpenApiParameter(
         "status",
         OpenApiTypes.STR,
@@ -253,7 +250,7 @@ class ApplicationListView(generics.ListAPIView):
     @extend_schema(
         operation_id="applications_list",
         parameters=APPLICATION_FILTERS,
-        responses={200: ApplicationSerializer(many=True), **errors(400, 401, 404)},
+        responses={200: ApplicationSerializer(many=True), **errors(400, 401), 404: BAD_CURSOR},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -266,16 +263,12 @@ class ApplicationMoveView(APIView):
 
     @extend_schema(
         operation_id="applications_move",
-        parameters=[
-            OpenApiParameter(
-                "id", OpenApiTypes.INT, OpenApiParameter.PATH, description=_("Identifiant de la candidature.")
-            )
-        ],
+        parameters=[id_parameter("id", _("Identifiant de la candidature."), path=True)],
         request=MoveRequestSerializer,
         responses={200: ApplicationSerializer, **errors(400, 401, 403, 404, 409)},
     )
     def post(self, request, id):
-        if not visible_applications(request).filter(pk=id).exists():
+        if parse_id(str(id)) is None or not visible_applications(request).filter(pk=id).exists():
             raise exceptions.NotFound(_("Cette candidature n'existe pas ou ne vous est pas accessible."))
         data = validated(MoveRequestSerializer(data=request.data))
         with service_errors(services.Conflict):
@@ -294,6 +287,24 @@ class ApplicationMoveView(APIView):
 # --- report ---------------------------------------------------------------------------------------------
 
 
+def report_period(request):
+    """The period of the query string, or 400 naming the parameter. Dates at the ends of the
+    calendar (0001-01-01, 9999-12-31) parse, but the period's bounds overflow in the local
+    timezone or in UTC (where the database compares them): 400 too, rather than a 500."""
+    raw_from, raw_to = request.query_params.get("from"), request.query_params.get("to")
+    try:
+        period = reports.period_from(raw_from, raw_to)
+        for bound in (period.start, period.end):  # both must exist as aware datetimes, in UTC too
+            bound.astimezone(datetime.UTC)
+    except reports.PeriodError as exc:
+        raise invalid({exc.field: exc.message}) from exc
+    except OverflowError as exc:
+        message = _("Date hors des limites du calendrier.")
+        fields = [field for field, raw in (("from", raw_from), ("to", raw_to)) if raw] or ["from"]
+        raise invalid(dict.fromkeys(fields, message)) from exc
+    return period
+
+
 class ReportView(APIView):
     """Funnel, time-to-hire and internal vs external applications for a period (by default the
     last 365 days), over every opening (HR) or the caller's openings (recruiters); optionally
@@ -302,11 +313,19 @@ class ReportView(APIView):
     @extend_schema(
         operation_id="recruitment_report",
         parameters=[
-            OpenApiParameter("from", OpenApiTypes.DATE, description=_("Premier jour (inclus), AAAA-MM-JJ.")),
+            OpenApiParameter(
+                "from",
+                OpenApiTypes.DATE,
+                description=_(
+                    "Premier jour (inclus), AAAA-MM-JJ ; défaut : 365 jours avant « to ». La période couvre "
+                    "au plus %(days)s jours (dix ans) et ne commence pas après « to » : sinon 400."
+                )
+                % {"days": reports.MAX_PERIOD_DAYS},
+            ),
             OpenApiParameter(
                 "to", OpenApiTypes.DATE, description=_("Dernier jour (inclus), AAAA-MM-JJ ; défaut : aujourd'hui.")
             ),
-            OpenApiParameter("opening", OpenApiTypes.INT, description=_("Identifiant de l'offre.")),
+            id_parameter("opening", _("Identifiant de l'offre.")),
         ],
         responses={200: ReportSerializer, **errors(400, 401, 403, 404)},
     )
@@ -314,10 +333,7 @@ class ReportView(APIView):
         user = request.user
         if not reports.can_view_reports(user):
             raise exceptions.PermissionDenied(_("Les rapports de recrutement sont réservés aux RH et aux recruteurs."))
-        try:
-            period = reports.period_from(request.query_params.get("from"), request.query_params.get("to"))
-        except reports.PeriodError as exc:
-            raise invalid({exc.field: exc.message}) from exc
+        period = report_period(request)
         opening_id = positive_int(request.query_params.get("opening"), "opening")
         opening = None
         if opening_id is not None:

@@ -3,7 +3,10 @@
 * Recruiters and HR edit message templates (snippet): add / change / view.
 * Interviewers open the Wagtail admin (their "Mes évaluations" page lives there).
 * Default message templates in French and English for the acknowledgement, the interview
-  invitation, the rejection and the offer (existing templates are never overwritten).
+  invitation, the rejection and the offer (existing templates are never overwritten), written
+  with the placeholders of ``recruitment.messages`` (``{candidat_prenom}``…). Databases that
+  ran the first version of this migration got Django-template texts: migration 0003 rewrites
+  them to exactly these texts.
 
 Page permissions on job openings are ``GroupPagePermission`` rows on a page (the
 ``JobIndexPage``), which does not exist at migration time: the seed or the site set-up
@@ -25,16 +28,16 @@ TEMPLATES = [
     {
         "kind": "acknowledgement",
         "language": "fr",
-        "subject": "Votre candidature au poste « {{ opening.title }} » (réf. {{ opening.reference }}) a bien été reçue",
-        "body": """Bonjour {{ candidate.first_name }} {{ candidate.last_name }},
+        "subject": "Votre candidature au poste « {offre_titre} » (réf. {offre_reference}) a bien été reçue",
+        "body": """Bonjour {candidat_prenom} {candidat_nom},
 
-Nous vous remercions de l'intérêt que vous portez à notre collectivité. Votre candidature au poste « {{ opening.title }} » (référence {{ opening.reference }}) nous est bien parvenue.
+Nous vous remercions de l'intérêt que vous portez à notre collectivité. Votre candidature au poste « {offre_titre} » (référence {offre_reference}) nous est bien parvenue.
 
 Elle va être étudiée avec attention par l'équipe chargée du recrutement. Vous serez informé·e par courriel de la suite qui lui sera donnée.
-{% if self_service_url %}
+
 Vous pouvez à tout moment suivre votre candidature, la retirer ou demander l'effacement de vos données personnelles à l'adresse suivante :
-{{ self_service_url }}
-{% endif %}
+{lien_suivi}
+
 Nous vous prions d'agréer l'expression de nos salutations distinguées.
 
 """ + SIGNATURE_FR,
@@ -42,16 +45,16 @@ Nous vous prions d'agréer l'expression de nos salutations distinguées.
     {
         "kind": "acknowledgement",
         "language": "en",
-        "subject": "We have received your application for “{{ opening.title }}” (ref. {{ opening.reference }})",
-        "body": """Dear {{ candidate.first_name }} {{ candidate.last_name }},
+        "subject": "We have received your application for “{offre_titre}” (ref. {offre_reference})",
+        "body": """Dear {candidat_prenom} {candidat_nom},
 
-Thank you for your interest in working with us. We have received your application for the position “{{ opening.title }}” (reference {{ opening.reference }}).
+Thank you for your interest in working with us. We have received your application for the position “{offre_titre}” (reference {offre_reference}).
 
 It will be carefully reviewed by the recruitment team, and we will let you know by e-mail how it proceeds.
-{% if self_service_url %}
+
 You can follow your application, withdraw it or ask for your personal data to be erased at any time here:
-{{ self_service_url }}
-{% endif %}
+{lien_suivi}
+
 Kind regards,
 
 """ + SIGNATURE_EN,
@@ -59,14 +62,14 @@ Kind regards,
     {
         "kind": "interview",
         "language": "fr",
-        "subject": "Invitation à un entretien – {{ opening.title }} (réf. {{ opening.reference }})",
-        "body": """Bonjour {{ candidate.first_name }} {{ candidate.last_name }},
+        "subject": "Invitation à un entretien – {offre_titre} (réf. {offre_reference})",
+        "body": """Bonjour {candidat_prenom} {candidat_nom},
 
-Votre candidature au poste « {{ opening.title }} » (référence {{ opening.reference }}) a retenu notre attention, et nous avons le plaisir de vous inviter à un entretien :
+Votre candidature au poste « {offre_titre} » (référence {offre_reference}) a retenu notre attention, et nous avons le plaisir de vous inviter à un entretien :
 
-- date : le {{ interview.starts_at|date:"l j F Y" }} à {{ interview.starts_at|time:"H:i" }} ;
-- durée prévue : {{ interview.duration_minutes }} minutes ;
-- lieu : {{ interview.location }}.
+- date : le {date_entretien} à {heure_entretien} ;
+- durée prévue : {duree_entretien} minutes ;
+- lieu : {lieu_entretien}.
 
 Vous trouverez en pièce jointe une invitation à ajouter à votre agenda. Merci de vous munir d'une pièce d'identité.
 
@@ -79,14 +82,14 @@ Nous vous prions d'agréer l'expression de nos salutations distinguées.
     {
         "kind": "interview",
         "language": "en",
-        "subject": "Interview invitation – {{ opening.title }} (ref. {{ opening.reference }})",
-        "body": """Dear {{ candidate.first_name }} {{ candidate.last_name }},
+        "subject": "Interview invitation – {offre_titre} (ref. {offre_reference})",
+        "body": """Dear {candidat_prenom} {candidat_nom},
 
-Your application for the position “{{ opening.title }}” (reference {{ opening.reference }}) has caught our attention, and we are pleased to invite you to an interview:
+Your application for the position “{offre_titre}” (reference {offre_reference}) has caught our attention, and we are pleased to invite you to an interview:
 
-- date: {{ interview.starts_at|date:"d/m/Y" }} at {{ interview.starts_at|time:"H:i" }} (Paris time);
-- expected duration: {{ interview.duration_minutes }} minutes;
-- place: {{ interview.location }}.
+- date: {date_entretien} at {heure_entretien} (Paris time);
+- expected duration: {duree_entretien} minutes;
+- place: {lieu_entretien}.
 
 A calendar invitation is attached to this message. Please bring an identity document.
 
@@ -99,10 +102,10 @@ Kind regards,
     {
         "kind": "rejection",
         "language": "fr",
-        "subject": "Votre candidature au poste « {{ opening.title }} » (réf. {{ opening.reference }})",
-        "body": """Bonjour {{ candidate.first_name }} {{ candidate.last_name }},
+        "subject": "Votre candidature au poste « {offre_titre} » (réf. {offre_reference})",
+        "body": """Bonjour {candidat_prenom} {candidat_nom},
 
-Nous vous remercions de l'intérêt que vous avez porté au poste « {{ opening.title }} » (référence {{ opening.reference }}) et du temps que vous avez consacré à votre candidature.
+Nous vous remercions de l'intérêt que vous avez porté au poste « {offre_titre} » (référence {offre_reference}) et du temps que vous avez consacré à votre candidature.
 
 Après un examen attentif, nous sommes au regret de vous informer que nous ne pouvons pas y donner une suite favorable. Ce choix, lié aux exigences particulières du poste et au nombre de candidatures reçues, ne remet pas en cause la qualité de votre parcours.
 
@@ -115,10 +118,10 @@ Nous vous prions d'agréer l'expression de nos salutations distinguées.
     {
         "kind": "rejection",
         "language": "en",
-        "subject": "Your application for “{{ opening.title }}” (ref. {{ opening.reference }})",
-        "body": """Dear {{ candidate.first_name }} {{ candidate.last_name }},
+        "subject": "Your application for “{offre_titre}” (ref. {offre_reference})",
+        "body": """Dear {candidat_prenom} {candidat_nom},
 
-Thank you for your interest in the position “{{ opening.title }}” (reference {{ opening.reference }}) and for the time you spent on your application.
+Thank you for your interest in the position “{offre_titre}” (reference {offre_reference}) and for the time you spent on your application.
 
 After careful consideration, we regret to inform you that we will not be taking your application further. This decision reflects the specific requirements of the position and the number of applications received; it is no judgement on the quality of your experience.
 
@@ -131,10 +134,10 @@ Kind regards,
     {
         "kind": "offer",
         "language": "fr",
-        "subject": "Proposition pour le poste « {{ opening.title }} » (réf. {{ opening.reference }})",
-        "body": """Bonjour {{ candidate.first_name }} {{ candidate.last_name }},
+        "subject": "Proposition pour le poste « {offre_titre} » (réf. {offre_reference})",
+        "body": """Bonjour {candidat_prenom} {candidat_nom},
 
-Nous avons le plaisir de vous informer qu'à l'issue de la procédure de recrutement, votre candidature au poste « {{ opening.title }} » (référence {{ opening.reference }}) a été retenue.
+Nous avons le plaisir de vous informer qu'à l'issue de la procédure de recrutement, votre candidature au poste « {offre_titre} » (référence {offre_reference}) a été retenue.
 
 Le service des ressources humaines va prendre contact avec vous dans les prochains jours pour vous présenter notre proposition (date de prise de fonctions, rémunération, modalités de nomination ou d'engagement) et la liste des pièces à fournir.
 
@@ -147,10 +150,10 @@ Dans l'attente du plaisir de vous accueillir, nous vous prions d'agréer l'expre
     {
         "kind": "offer",
         "language": "en",
-        "subject": "Offer for the position “{{ opening.title }}” (ref. {{ opening.reference }})",
-        "body": """Dear {{ candidate.first_name }} {{ candidate.last_name }},
+        "subject": "Offer for the position “{offre_titre}” (ref. {offre_reference})",
+        "body": """Dear {candidat_prenom} {candidat_nom},
 
-We are delighted to let you know that, following our selection process, your application for the position “{{ opening.title }}” (reference {{ opening.reference }}) has been successful.
+We are delighted to let you know that, following our selection process, your application for the position “{offre_titre}” (reference {offre_reference}) has been successful.
 
 Our human resources department will contact you in the coming days to present our offer (start date, salary, terms of appointment or contract) and the documents we will need from you.
 

@@ -15,7 +15,6 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from appraisal import services, workflow
@@ -24,7 +23,7 @@ from appraisal.choices import RevisionState as R
 from appraisal.defaults import ensure_default_template
 from appraisal.models import Appraisal, AppraisalAccessLog, AppraisalTransition, AppraisalVersion, Campaign
 from tests.appraisal.conftest import FILLED
-from tests.factories import AgentFactory, OrgUnitFactory
+from tests.factories import AgentFactory, OrgUnitFactory, api_token_for
 
 API = "/api/v1/"
 ROLES = [
@@ -98,7 +97,7 @@ def make_world():
     service_user.user_permissions.add(
         Permission.objects.get(codename="view_all_appraisals", content_type__app_label="appraisal")
     )
-    token = Token.objects.create(user=service_user)
+    token = api_token_for(service_user)
     appraisal = Appraisal.objects.get(campaign=campaigns[0], agent=people["agent"])
     return SimpleNamespace(
         people=people, campaign=campaigns[0], fin_campaign=campaigns[1], a=appraisal.pk, token=token,
@@ -141,7 +140,7 @@ def fake_pdf(monkeypatch):
 def client_for(world, role):
     client = APIClient()
     if role == "service":
-        client.credentials(HTTP_AUTHORIZATION=f"Token {world.token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {world.token}")
     elif role != "anonymous":
         client.force_login(world.people[ACCOUNT[role]].user)
     return client
@@ -245,7 +244,7 @@ def test_matrix_content_patch(world, role):
 # Per action: the appraisal's fields before it, and the body that makes it succeed.
 def action_cases(world):
     now = timezone.now()
-    spare = world.people["spare"].employee_number
+    n_plus_2 = world.people["reviewer"].employee_number
     return {
         "convoke": ({"state": S.CREATED}, {"interview_at": (now + days(10)).isoformat(), "place": "Salle 12"}),
         "hold": ({"state": S.CONVOKED, "interview_at": now - days(1)}, {}),
@@ -254,7 +253,8 @@ def action_cases(world):
         "record_refusal": ({"state": S.NOTIFIED, "notified_at": now - days(2)}, {"reason": "Refus de signer"}),
         "visa": ({"state": S.ACKNOWLEDGED, "notified_at": now - days(2), "agent_signed_at": now - days(1)}, {}),
         "cancel": ({"state": S.CREATED}, {"reason": "Départ de l'agent"}),
-        "delegate": ({"state": S.CREATED}, {"evaluator": spare, "reason": "Congé long"}),
+        # the agent's N+2: within the management chain, so the evaluator may choose them too
+        "delegate": ({"state": S.CREATED}, {"evaluator": n_plus_2, "reason": "Congé long"}),
         "request_revision": ({"state": S.NOTIFIED, "notified_at": now}, {"reason": "Appréciation injuste"}),
         "answer_revision": (
             {
@@ -477,11 +477,14 @@ def test_delegation_moves_visibility_to_the_delegate(world):
     detail = delegate.get(url(world))
     assert detail.status_code == 200 and "convoke" in detail.json()["allowed_actions"]
     assert [item["id"] for item in delegate.get(f"{API}appraisals/?role=evaluator").json()["results"]] == [world.a]
-    # the delegate hands it on: no longer visible to them, the answer has the list fields only
-    spare = world.people["spare"].employee_number
-    response = delegate.post(url(world, "actions/delegate/"), {"evaluator": spare, "reason": "Mutation"}, format="json")
+    # the delegate hands it on (to the N+2: delegation is bounded, see test_trust.py): no
+    # longer visible to them, the answer has the list fields only
+    n_plus_2 = world.people["reviewer"].employee_number
+    response = delegate.post(
+        url(world, "actions/delegate/"), {"evaluator": n_plus_2, "reason": "Mutation"}, format="json"
+    )
     assert response.status_code == 200 and "answers" not in response.json()
-    assert response.json()["evaluator"]["employee_number"] == spare
+    assert response.json()["evaluator"]["employee_number"] == n_plus_2
     assert delegate.get(url(world)).status_code == 404
 
 

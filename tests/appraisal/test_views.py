@@ -161,7 +161,9 @@ def test_hr_read_is_logged_but_not_the_evaluators(client, chain, appraisal):
 
 
 def test_delegate_takes_over_and_the_former_evaluator_loses_access(client, chain, appraisal):
+    # A manager of the agent's service (delegation is bounded: tests/appraisal/test_trust.py).
     delegate = AgentFactory(user__username="delegate", org_unit=chain["manager"].org_unit)
+    AgentFactory(org_unit=chain["manager"].org_unit, manager=delegate)
     login(client, chain, "manager")
     response = client.post(
         action_url(appraisal, "delegate"), {"evaluator": delegate.employee_number, "reason": "Congé long"}

@@ -10,7 +10,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 from django.utils import translation
 from wagtail.models import Page, Site
 
@@ -62,6 +62,12 @@ def seeded(db, cms_seeders_only, demo_password):
     return run()
 
 
+def sign_in(**credentials):
+    """``authenticate()`` as the login form calls it: django-axes (login throttling) needs the
+    request, to key the attempt by username and client address."""
+    return authenticate(RequestFactory().post("/compte/connexion/"), **credentials)
+
+
 def demo_users():
     return {user.username: user for user in get_user_model().objects.filter(username__in=demo.LOGINS)}
 
@@ -76,7 +82,7 @@ def test_demo_logins_have_their_roles_and_the_demo_password(seeded):
         assert user.is_active
         assert user.first_name and user.last_name
         assert user.email == f"{login}@demo.parcours.localhost"
-        assert authenticate(username=login, password=PASSWORD) == user
+        assert sign_in(username=login, password=PASSWORD) == user
         assert set(user.groups.values_list("name", flat=True)) == GROUPS.get(login, set())
         assert user.agent.active
 
@@ -103,7 +109,7 @@ def test_generated_agents_have_one_shared_unusable_password(seeded):
     assert {user.username for user in users if user.has_usable_password()} == set(demo.LOGINS)
     generated = users.exclude(username__in=demo.LOGINS)
     assert generated.values("password").distinct().count() == 1  # hashed zero times, not 53
-    assert authenticate(username=generated.first().username, password="") is None
+    assert sign_in(username=generated.first().username, password="") is None
 
 
 def test_directory_is_directions_services_bureaux_with_a_manager_chain(seeded):
@@ -166,7 +172,7 @@ def test_second_run_creates_nothing(seeded):
     assert set(Agent.objects.values_list("pk", "manager_id", "org_unit_id")) == ids
     assert "rien de nouveau" in out
     for login in demo.LOGINS:  # DEMO_PASSWORD is set: it is (re)applied
-        assert authenticate(username=login, password=PASSWORD) is not None
+        assert sign_in(username=login, password=PASSWORD) is not None
 
 
 def test_a_later_run_restores_what_was_deleted(db, cms_seeders_only, demo_password):
@@ -193,17 +199,17 @@ def test_generated_password_is_printed_once_then_kept(db, cms_seeders_only, monk
     assert len(password) >= 16
     assert f": {password} " in out  # and repeated under the table
     for login in demo.LOGINS:
-        assert authenticate(username=login, password=password) is not None
+        assert sign_in(username=login, password=password) is not None
 
     out = run()
     assert password not in out
     assert re.search(r"^\s+agent\s.*\(inchangé\)$", out, re.MULTILINE)
-    assert authenticate(username="agent", password=password) is not None
+    assert sign_in(username="agent", password=password) is not None
 
     monkeypatch.setenv("DEMO_PASSWORD", "un-autre-mot-de-passe")
     run()
-    assert authenticate(username="agent", password="un-autre-mot-de-passe") is not None
-    assert authenticate(username="agent", password=password) is None
+    assert sign_in(username="agent", password="un-autre-mot-de-passe") is not None
+    assert sign_in(username="agent", password=password) is None
 
 
 @pytest.mark.parametrize("override", [{"PRODUCTION": True}, {"SETTINGS_MODULE": "cms.settings.production"}])

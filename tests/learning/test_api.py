@@ -12,13 +12,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from learning import selectors, services
 from learning.choices import EnrollmentStatus
 from learning.models import Enrollment, LessonPage, QuizPage
-from tests.factories import AgentFactory, OrgUnitFactory
+from tests.factories import AgentFactory, OrgUnitFactory, api_token_for
 from tests.learning.conftest import ALL_RIGHT, HALF_RIGHT, build_course, publish
 
 API = "/api/v1/"
@@ -65,7 +64,7 @@ def make_world():
     service_user.user_permissions.add(
         Permission.objects.get(codename="view_all_completions", content_type__app_label="learning")
     )
-    token = Token.objects.create(user=service_user)
+    token = api_token_for(service_user)
     numbers = {role: member.employee_number for role, member in chain.items()}
     return SimpleNamespace(chain=chain, course=course, token=token, service_user=service_user, numbers=numbers)
 
@@ -88,7 +87,7 @@ def world(django_db_setup, django_db_blocker):
 def client_for(world, role):
     client = APIClient()
     if role == "service":
-        client.credentials(HTTP_AUTHORIZATION=f"Token {world.token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {world.token}")
     elif role != "anonymous":
         client.force_login(world.chain[role].user)
     return client

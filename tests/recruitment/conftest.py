@@ -28,7 +28,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.db import DatabaseCache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -201,9 +202,9 @@ def acknowledgement_template(db):
     template, _created = MessageTemplate.objects.update_or_create(
         kind=MessageKind.ACKNOWLEDGEMENT, language="fr",
         defaults={
-            "subject": "Votre candidature {{ opening.reference }}",
-            "body": "Bonjour {{ candidate.first_name }},\nnous avons bien reçu votre candidature au poste "
-                    "« {{ opening.title }} ».\nSuivre votre candidature : {{ self_service_url }}",
+            "subject": "Votre candidature {offre_reference}",
+            "body": "Bonjour {candidat_prenom},\nnous avons bien reçu votre candidature au poste "
+                    "« {offre_titre} ».\nSuivre votre candidature : {lien_suivi}",
         },
     )
     return template
@@ -234,7 +235,9 @@ def private_files(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def empty_cache():
+def empty_cache(request):
+    if isinstance(caches["default"], DatabaseCache):  # the cache is a table: the test needs the database
+        request.getfixturevalue("db")
     cache.clear()
     yield
     cache.clear()

@@ -356,7 +356,7 @@ def test_anonymised_screening_hides_identity_until_the_application_leaves_screen
                                    last_name="Secret", email="camille.secret@example.org", letter=True,
                                    message="Cordialement, Camille Secret")
     MessageTemplate.objects.filter(kind=MessageKind.ACKNOWLEDGEMENT, language="fr").update(
-        subject="Accusé", body="Bonjour {{ candidate.first_name }} {{ candidate.last_name }}"
+        subject="Accusé", body="Bonjour {candidat_prenom} {candidat_nom}"
     )
     services.send_message(application_id=application.pk, kind=MessageKind.ACKNOWLEDGEMENT)
     client.force_login(recruiter)
@@ -583,6 +583,8 @@ def test_migration_grants_permissions_and_creates_default_templates(db):
     assert Group.objects.get(name="Interviewers").permissions.filter(codename="access_admin").exists()
     pairs = set(MessageTemplate.objects.values_list("kind", "language"))
     assert pairs >= {(kind, language) for kind in MessageKind.values for language in ("fr", "en")}
-    for template in MessageTemplate.objects.all():
-        assert "{{ opening.title }}" in template.body and "{{ candidate.first_name }}" in template.body
-    assert "{{ interview.starts_at" in MessageTemplate.objects.get(kind="interview", language="fr").body
+    for template in MessageTemplate.objects.all():  # rewritten with placeholders by migration 0003
+        assert "{offre_titre}" in template.body and "{candidat_prenom}" in template.body
+        assert "{{" not in template.subject + template.body and "{%" not in template.subject + template.body
+        template.full_clean()
+    assert "{date_entretien} à {heure_entretien}" in MessageTemplate.objects.get(kind="interview", language="fr").body

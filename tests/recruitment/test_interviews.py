@@ -99,7 +99,8 @@ def test_invitation_text_uses_french_dates(openings, recruiter, jury, shortliste
         interviews.schedule_interview(application=shortlisted, starts_at=starts, duration_minutes=45, location="Salle 3",
                                       interviewer_ids=[jury[0].pk], actor=recruiter)
     candidate_mail = next(m for m in mail.outbox if m.to == ["ines.martin@example.org"])
-    assert "mars" in candidate_mail.body and "14:30" in candidate_mail.body
+    weekday = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"][starts.weekday()]
+    assert f"le {weekday} 3 mars {starts.year} à 14 h 30" in candidate_mail.body  # French typography for the hour
 
 
 def test_scheduling_validates_everything_on_its_field(openings, recruiter, jury, shortlisted):

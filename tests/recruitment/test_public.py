@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from cms import ratelimit
 from recruitment import jsonld, views
 from recruitment.choices import EmploymentType, OpeningState
 from recruitment.models import Application, ApplicationEvent, Candidate
@@ -475,10 +476,10 @@ def test_refused_submissions_do_not_count_against_the_limit(client, openings):
 
 def test_rate_limit_helper_windows():
     for _ in range(2):
-        assert views.take_rate("test", "x", limit=2, period=60, now=1000.0) == (True, 0)
-    allowed, retry_after = views.take_rate("test", "x", limit=2, period=60, now=1001.0)
+        assert ratelimit.take_rate("test", "x", limit=2, period=60, now=1000.0) == (True, 0)
+    allowed, retry_after = ratelimit.take_rate("test", "x", limit=2, period=60, now=1001.0)
     assert (allowed, retry_after) == (False, 19)  # the window 960–1020 ends in 19 s
-    assert views.take_rate("test", "x", limit=2, period=60, now=1020.0) == (True, 0)  # next window
+    assert ratelimit.take_rate("test", "x", limit=2, period=60, now=1020.0) == (True, 0)  # next window
 
 
 def test_confirmation_page_without_a_recent_application(client, db):

@@ -244,3 +244,12 @@ def test_the_page_runs_a_constant_number_of_queries(client, dataset, hr, job_ind
         for index in range(6):
             add_application(opening, path=PIPELINE[: 1 + (index + number) % 8], submitted_at=at(date(2025, 3, 20)))
     assert count() == small
+
+
+@pytest.mark.parametrize("query", ["to=0001-01-01", "from=9999-12-31", "from=0001-01-01&to=0001-01-02"])
+@pytest.mark.parametrize("suffix", ["", "entonnoir.svg"])
+def test_periods_at_the_ends_of_the_calendar_are_refused_not_500(client, dataset, hr, query, suffix):
+    response = get(client, hr, f"{URL}{suffix}?{query}")
+    assert response.status_code == 400
+    if not suffix:  # the page says why, next to the field
+        assert "hors des limites du calendrier" in response.content.decode()
