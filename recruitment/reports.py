@@ -91,9 +91,12 @@ def reportable_applications(user, opening=None):
 
 
 class PeriodError(ValueError):
-    def __init__(self, field, message):
+    """``field``: the parameter to name first; ``fields``: every parameter at fault."""
+
+    def __init__(self, field, message, fields=None):
         super().__init__(message)
         self.field, self.message = field, message
+        self.fields = tuple(fields or (field,))
 
 
 @dataclass(frozen=True)
@@ -133,11 +136,8 @@ def period_from(raw_from, raw_to, *, today=None, field_from="from", field_to="to
     try:
         date_to = date_to or (today if date_from is None else max(today, date_from))
         date_from = date_from or date_to - datetime.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
-        # The bounds must exist as aware datetimes (0001-01-01 or 9999-12-31 do not, in UTC).
-        Period(date_from, date_to).start.astimezone(datetime.timezone.utc)
-        Period(date_from, date_to).end.astimezone(datetime.timezone.utc)
     except OverflowError:
-        raise PeriodError(field_to if raw_to else field_from, _("Date hors des limites du calendrier.")) from None
+        raise _out_of_calendar(raw_from, raw_to, field_from, field_to) from None
     if date_from > date_to:
         raise PeriodError(
             field_from,
@@ -146,7 +146,18 @@ def period_from(raw_from, raw_to, *, today=None, field_from="from", field_to="to
         )
     if (date_to - date_from).days > MAX_PERIOD_DAYS:
         raise PeriodError(field_from, _("La période ne peut pas dépasser dix ans."))
-    return Period(date_from, date_to)
+    period = Period(date_from, date_to)
+    try:  # the bounds must exist as aware datetimes, in UTC too (0001-01-01 and 9999-12-31 do not)
+        period.start.astimezone(datetime.UTC)
+        period.end.astimezone(datetime.UTC)
+    except OverflowError:
+        raise _out_of_calendar(raw_from, raw_to, field_from, field_to) from None
+    return period
+
+
+def _out_of_calendar(raw_from, raw_to, field_from, field_to):
+    at_fault = [field for field, raw in ((field_from, raw_from), (field_to, raw_to)) if raw] or [field_from]
+    return PeriodError(at_fault[0], _("Date hors des limites du calendrier."), at_fault)
 
 
 # --- the figures ----------------------------------------------------------------------------------
