@@ -21,7 +21,7 @@ class CmsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from . import auth_security, checks, dashboard, seed  # noqa: F401  (registries, system checks)
+        from . import auth_security, checks, converters, dashboard, seed  # noqa: F401  (registries, checks, <id:> converter)
 
         user_logged_in.connect(
             auth_security.expire_agent_sessions_at_browser_close, dispatch_uid="cms.session_expiry"

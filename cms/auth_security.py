@@ -25,16 +25,16 @@ that failures older than 15 minutes do not count, hence :class:`SlidingWindowHan
 
 Password reset
 --------------
-``take_password_reset_mail`` allows ``PASSWORD_RESET_MAX_PER_ADDRESS`` mails per address per
-hour and ``take_password_reset_request`` ``PASSWORD_RESET_MAX_PER_IP`` requests per client
-address per 15 minutes, in sliding windows kept in the shared cache. Counters are read then
-written (not atomic): two simultaneous requests may both pass, which lets one more mail
-through at worst.
+``take_password_reset_mail`` allows ``PASSWORD_RESET_MAX_PER_ADDRESS`` mails per address
+(normalised) per hour and ``take_password_reset_request`` ``PASSWORD_RESET_MAX_PER_IP``
+requests per client address per 15 minutes, through ``cms.ratelimit.take_rate``: windows of
+the clock (an hour, a quarter of an hour) counted in the shared cache, atomically, with a
+hash of the address as key.
 """
 
-import hashlib
 import ipaddress
 import logging
+import math
 import time
 from datetime import timedelta
 
@@ -48,7 +48,6 @@ from axes.helpers import (
 from axes.models import AccessFailureLog, AccessLog
 from axes.signals import user_locked_out
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, Max, Q
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -56,6 +55,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cms.net import client_ip
+from cms.ratelimit import take_rate
 from cms.text import strip_invisible
 
 logger = logging.getLogger(__name__)
@@ -182,50 +182,40 @@ def _now():
     return time.time()
 
 
-def _take(scope, ident, *, limit, window):
-    """Count one use of ``ident`` in ``scope`` if fewer than ``limit`` were counted in the
-    last ``window``; False (and not counted) otherwise. Keys hold a hash, never the address."""
-    digest = hashlib.sha256(str(ident).encode()).hexdigest()[:40]
-    key = f"throttle:{scope}:{digest}"
-    now, seconds = _now(), window.total_seconds()
-    stamps = [stamp for stamp in (cache.get(key) or []) if stamp > now - seconds]
-    if len(stamps) >= limit:
-        return False
-    stamps.append(now)
-    cache.set(key, stamps, timeout=int(seconds) + 1)
-    return True
-
-
 def normalise_address(email):
     return strip_invisible(email or "").casefold()
 
 
 def take_password_reset_mail(email):
     """True if a reset mail may go to ``email`` (counted), False past the hourly limit."""
-    return _take(
+    allowed, _retry_after = take_rate(
         "password-reset-mail",
         normalise_address(email),
         limit=settings.PASSWORD_RESET_MAX_PER_ADDRESS,
-        window=PASSWORD_RESET_ADDRESS_WINDOW,
+        period=int(PASSWORD_RESET_ADDRESS_WINDOW.total_seconds()),
+        now=_now(),
     )
-
-
-def password_reset_limit_response(request):
-    minutes = round(PASSWORD_RESET_IP_WINDOW.total_seconds() / 60)
-    message = _("Trop de demandes de réinitialisation depuis votre poste. Réessayez dans %(minutes)s minutes.") % {
-        "minutes": minutes
-    }
-    return too_many_attempts_response(request, message, PASSWORD_RESET_IP_WINDOW)
+    return allowed
 
 
 def take_password_reset_request(request):
-    """True if the client may submit the reset form (counted), False past the limit."""
-    return _take(
+    """``(True, 0)`` if the client may submit the reset form (counted), else ``(False,
+    seconds until it may)``."""
+    return take_rate(
         "password-reset-ip",
         client_ip(request),
         limit=settings.PASSWORD_RESET_MAX_PER_IP,
-        window=PASSWORD_RESET_IP_WINDOW,
+        period=int(PASSWORD_RESET_IP_WINDOW.total_seconds()),
+        now=_now(),
     )
+
+
+def password_reset_limit_response(request, retry_after):
+    minutes = max(1, math.ceil(retry_after / 60))
+    message = _("Trop de demandes de réinitialisation depuis votre poste. Réessayez dans %(minutes)s minutes.") % {
+        "minutes": minutes
+    }
+    return too_many_attempts_response(request, message, timedelta(seconds=retry_after))
 
 
 # --------------------------------------------------------------------------- sessions

@@ -18,6 +18,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     form_class = ThrottledPasswordResetForm
 
     def post(self, request, *args, **kwargs):
-        if not auth_security.take_password_reset_request(request):
-            return auth_security.password_reset_limit_response(request)
+        allowed, retry_after = auth_security.take_password_reset_request(request)
+        if not allowed:
+            return auth_security.password_reset_limit_response(request, retry_after)
         return super().post(request, *args, **kwargs)

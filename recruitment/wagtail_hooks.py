@@ -16,17 +16,17 @@ app_name = "recruitment_admin"
 
 urlpatterns = [
     path("", admin_views.OpeningIndexView.as_view(), name="openings"),
-    path("offres/<int:pk>/", admin_views.BoardView.as_view(), name="board"),
-    path("offres/<int:pk>/refuser/", admin_views.BulkRejectView.as_view(), name="bulk_reject"),
-    path("offres/<int:pk>/cloturer/", admin_views.CloseOpeningView.as_view(), name="close"),
+    path("offres/<id:pk>/", admin_views.BoardView.as_view(), name="board"),
+    path("offres/<id:pk>/refuser/", admin_views.BulkRejectView.as_view(), name="bulk_reject"),
+    path("offres/<id:pk>/cloturer/", admin_views.CloseOpeningView.as_view(), name="close"),
     path("annuler-action-groupee/", admin_views.UndoBatchView.as_view(), name="undo"),
-    path("candidatures/<int:pk>/", admin_views.ApplicationView.as_view(), name="application"),
-    path("candidatures/<int:pk>/deplacer/", admin_views.MoveView.as_view(), name="move"),
-    path("candidatures/<int:pk>/entretien/", admin_views.ScheduleInterviewView.as_view(), name="schedule"),
-    path("candidatures/<int:pk>/evaluations/", admin_views.ScorecardSummaryView.as_view(), name="scorecard_summary"),
-    path("candidatures/<int:pk>/fichiers/<str:kind>/", admin_views.ApplicationFileView.as_view(), name="file"),
+    path("candidatures/<id:pk>/", admin_views.ApplicationView.as_view(), name="application"),
+    path("candidatures/<id:pk>/deplacer/", admin_views.MoveView.as_view(), name="move"),
+    path("candidatures/<id:pk>/entretien/", admin_views.ScheduleInterviewView.as_view(), name="schedule"),
+    path("candidatures/<id:pk>/evaluations/", admin_views.ScorecardSummaryView.as_view(), name="scorecard_summary"),
+    path("candidatures/<id:pk>/fichiers/<str:kind>/", admin_views.ApplicationFileView.as_view(), name="file"),
     path("evaluations/", admin_views.MyScorecardsView.as_view(), name="my_scorecards"),
-    path("evaluations/<int:pk>/", admin_views.ScorecardView.as_view(), name="scorecard"),
+    path("evaluations/<id:pk>/", admin_views.ScorecardView.as_view(), name="scorecard"),
 ]
 
 

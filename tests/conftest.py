@@ -5,12 +5,16 @@ from tests.factories import AgentFactory, OrgUnitFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _empty_shared_cache(django_db_setup, django_db_blocker):
-    """Every test starts with an empty cache: login and password-reset counters, rate limits
-    and Wagtail's site root paths live there. The test settings keep the production default
-    (the database cache, table created with the test database), so clearing it is a query."""
-    with django_db_blocker.unblock():
-        cache.clear()
+def _empty_shared_cache(request):
+    """Every test that uses the database starts with an empty cache: login and password-reset
+    counters, rate limits and Wagtail's site root paths live there. The test settings keep the
+    production default (the database cache, table created with the test database), so
+    clearing it is a query; a test without the database has no cache table to clear."""
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if uses_db:
+        request.getfixturevalue("django_db_setup")
+        with request.getfixturevalue("django_db_blocker").unblock():
+            cache.clear()
     yield
 
 

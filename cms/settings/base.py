@@ -257,7 +257,15 @@ CACHE_TABLE = "parcours_cache"
 
 def cache_settings(backend):
     if backend == "db":
-        return {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}}
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                "LOCATION": CACHE_TABLE,
+                # Django culls a third of the rows past MAX_ENTRIES (default 300), rate-limit
+                # counters included: far above what a busy hour writes.
+                "OPTIONS": {"MAX_ENTRIES": 100_000},
+            }
+        }
     if backend == "redis":
         return {
             "default": {
