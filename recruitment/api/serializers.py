@@ -50,19 +50,6 @@ class ApplicationStatusFieldExtension(OpenApiSerializerFieldExtension):
         return component.ref
 
 
-# --- errors (schema only) ---------------------------------------------------------------------
-
-
-@extend_schema_serializer(component_name="RecruitmentError")
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text=_("Message lisible."))
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text=_("Erreurs par champ ou paramètre : {nom: [messages]}."),
-    )
-
-
 # --- openings -----------------------------------------------------------------------------------
 
 
