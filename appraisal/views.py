@@ -24,12 +24,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from appraisal import calendar, content, selectors, services, workflow
+from appraisal import content, selectors, services, workflow
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import ObjectiveStatus
 from appraisal.choices import RevisionState as R
 from appraisal.forms import ACTION_DONE, ACTION_FORMS, ACTION_LABELS, TEXT_KINDS, ContentForm, missing_section_ids
 from appraisal.models import Objective
+from cms import dates as calendar
 from cms.selectors import agent_for_user
 
 EDITABLE = services.DRAFT_RULES[workflow.EVALUATOR]

@@ -20,11 +20,12 @@ from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from appraisal import calendar, content
+from appraisal import content
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import ObjectiveStatus
 from appraisal.choices import RevisionState as R
 from appraisal.models import Appraisal, AppraisalTransition, AppraisalVersion, Objective
+from cms import dates as calendar
 from cms import roles
 from cms.models import Agent
 from cms.selectors import agent_for_user, has_role, reports_subquery
@@ -367,7 +368,7 @@ def revision_answer_deadline(appraisal):
 
 
 def cap_deadline(appraisal):
-    from learning.services import add_months  # the same month arithmetic
+    from cms.dates import add_months
 
     rejected_on = appraisal.revision_answered_at or timezone.make_aware(
         datetime.combine(revision_answer_deadline(appraisal), datetime.min.time())

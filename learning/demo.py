@@ -23,6 +23,7 @@ from django.utils import timezone
 from wagtail.models import GroupPagePermission
 
 from cms import roles
+from cms.dates import add_months
 from cms.models import OrgUnit
 from cms.services import ensure_home_page
 from learning import services
@@ -1374,7 +1375,7 @@ class DemoEnrollments:
         Enrollment.objects.filter(agent=agent, course=self.courses[slug], status=EnrollmentStatus.COMPLETED).update(
             started_at=completed_at - timedelta(days=2),
             completed_at=completed_at,
-            expires_at=services.add_months(completed_at, spec.validity_months or 12),
+            expires_at=add_months(completed_at, spec.validity_months or 12),
             updated_at=completed_at,
         )
 
@@ -1474,7 +1475,7 @@ def spread_statuses(enrollments, profile, *, now, rng, validity_months=None, sta
                     "completed_at": completed,
                     "progress": 1.0,
                     "score": float(rng.choice((80, 80, 100, 100, 100))),
-                    "expires_at": services.add_months(completed, validity_months) if validity_months else None,
+                    "expires_at": add_months(completed, validity_months) if validity_months else None,
                     "certificate_code": code,
                     "updated_at": completed,
                 }

@@ -9,7 +9,6 @@ Progress, score and status are stored on the enrolment and updated here, so that
 report ever recomputes completion row by row.
 """
 
-import calendar
 import secrets
 from datetime import timedelta
 
@@ -20,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cms import selectors as cms_selectors
+from cms.dates import add_months
 from cms.models import Agent
 from learning.choices import OPEN_STATUSES, EnrollmentSource, EnrollmentStatus
 from learning.grading import grade
@@ -30,13 +30,6 @@ BATCH = 2000
 
 class Conflict(Exception):
     """The request is valid but cannot apply in the current state (API: 409)."""
-
-
-def add_months(moment, months):
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 def new_certificate_code():

@@ -2,7 +2,7 @@
 
 - django ``ValidationError`` → 400 ``{"detail": "field : message", "errors": {field: [...]}}``
 - django ``PermissionDenied`` → 403
-- an app's "valid request, wrong moment" exception (``Conflict``, ``InvalidTransition``) → 409
+- ``cms.exceptions.Conflict`` ("valid request, wrong moment") → 409
 
 and Django's CSRF refusal (``CSRF_FAILURE_VIEW``) → JSON 403 under /api/.
 """
@@ -15,6 +15,8 @@ from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views import csrf
 from rest_framework import exceptions, status
+
+from cms.exceptions import Conflict
 
 
 class ConflictError(exceptions.APIException):
@@ -43,7 +45,8 @@ def validated(serializer):
 @contextmanager
 def service_errors(*conflicts):
     """Map the services' exceptions to API errors: 400 (naming the field), 403, and 409 for
-    the exception classes given in ``conflicts``."""
+    ``cms.exceptions.Conflict`` (and any further exception classes given in ``conflicts``)."""
+    conflicts = (Conflict, *conflicts)
     try:
         yield
     except DjangoValidationError as exc:

@@ -6,6 +6,8 @@ from django.utils.translation import gettext as _
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from cms.exceptions import Conflict
+
 security_logger = logging.getLogger("django.security")
 
 
@@ -13,6 +15,8 @@ def json_exception_handler(exc, context):
     """Every error is JSON with a readable ``detail``; field errors stay under ``errors``."""
     if isinstance(exc, SuspiciousOperation):
         return suspicious_operation(exc)
+    if isinstance(exc, Conflict):  # raised by an action outside ``service_errors``
+        return Response({"detail": str(exc)}, status=409)
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -4,10 +4,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from appraisal import calendar, services, workflow
+from appraisal import services, workflow
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import RevisionState as R
 from appraisal.models import Appraisal, AppraisalTransition, AppraisalVersion, Objective
+from cms import dates as calendar
 from tests.appraisal.conftest import FILLED, make_campaign
 
 

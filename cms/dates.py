@@ -1,4 +1,5 @@
-"""Legal time limits: French public holidays and "jours francs".
+"""Date helpers shared by every app: month arithmetic, French public holidays, working
+days and "jours francs".
 
 A délai franc of N days from an event on day D excludes both the day of the event
 (dies a quo) and the day it falls due (dies ad quem): the last day on which one may act
@@ -7,8 +8,32 @@ to the next working day. Example: notified on Friday 2026-01-30, 15 jours francs
 limit is Monday 2026-02-16 (D + 16 = Sunday 15 → Monday 16).
 """
 
-from datetime import date, timedelta
+import calendar
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+
+from django.utils import timezone
+
+
+def add_months(moment, months):
+    """The same day ``months`` later (or earlier), clamped to the month's last day:
+    31 January + 1 month = 28 (or 29) February. Works on dates and datetimes."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def local_day(moment):
+    """The calendar day of an aware datetime in the site's time zone (a date is returned as is)."""
+    if isinstance(moment, datetime):
+        return timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
+    return moment
+
+
+def start_of_day(day):
+    """Midnight at the start of ``day``, aware, in the site's time zone."""
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
 def easter_sunday(year):
