@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -39,6 +38,7 @@ from appraisal.choices import AppraisalState
 from appraisal.models import Appraisal, AppraisalTransition, AppraisalVersion, Campaign, Objective
 from cms import roles
 from cms.api.errors import invalid, service_errors, validated
+from cms.api.negotiation import IgnoreClientContentNegotiation
 from cms.api.schema import BAD_CURSOR, id_parameter
 from cms.converters import parse_id
 from cms.selectors import agent_for_user, has_role
@@ -357,16 +357,6 @@ class AppraisalActionView(APIView):
             "campaign", "agent__user", "agent__org_unit", "evaluator__user", "reviewer__user"
         ).get(pk=appraisal.pk)
         return Response(AppraisalSerializer(appraisal, context={"caller": caller_of(request)}).data)
-
-
-class IgnoreClientContentNegotiation(BaseContentNegotiation):
-    """The PDF is not a DRF renderer: errors are JSON whatever the ``Accept`` header."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 class AppraisalPdfView(APIView):

@@ -20,12 +20,12 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import Cursor
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cms.api.errors import invalid, service_errors, validated
+from cms.api.negotiation import IgnoreClientContentNegotiation
 from cms.api.pagination import CursorPagination
 from cms.api.schema import BAD_CURSOR, id_parameter
 from cms.api.serializers import ErrorSerializer
@@ -309,16 +309,6 @@ class CompletionListView(generics.ListAPIView):
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-
-class IgnoreClientContentNegotiation(BaseContentNegotiation):
-    """The CSV is not a DRF renderer: errors are JSON whatever the ``Accept`` header."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 EXPORT_CHUNK = 2000
