@@ -46,7 +46,7 @@ from wagtail.log_actions import log as log_action
 from wagtail.permissions import policy_registry
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from appraisal import selectors, tasks
+from appraisal import permissions, tasks
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import CampaignStatus
 from appraisal.models import Appraisal, AppraisalTemplate, Campaign
@@ -305,7 +305,7 @@ class CampaignDetailView(generic.InspectView):
     @cached_property
     def header_more_buttons(self):
         buttons = list(super().header_more_buttons)
-        if selectors.can_view_all(self.request.user):
+        if permissions.can_view_all(self.request.user):
             buttons.append(
                 Button(
                     _("Tableau de bord RH"),

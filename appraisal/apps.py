@@ -11,8 +11,15 @@ class AppraisalConfig(AppConfig):
     def ready(self):
         from appraisal.dashboard import MyAppraisalPanel
         from appraisal.demo import seed_appraisal
-        from cms import dashboard, seed
+        from cms import dashboard, navigation, seed
+        from cms.navigation import NavItem
 
         dashboard.register_panel(MyAppraisalPanel())
+        navigation.register(
+            NavItem("appraisal.mine", _("Mes entretiens"), "appraisal:list", 10, "appraisal:"),
+            NavItem(
+                "appraisal.hr", _("Pilotage des entretiens"), "appraisal_hr:index", 40, "appraisal_hr:", navigation.hr
+            ),
+        )
         # After the learning seeder (order 100): its courses can be named as training needs.
         seed.register_seeder("appraisal.campaign", seed_appraisal, order=200)

@@ -12,15 +12,13 @@ request), the latest own appraisal, and one aggregate for the evaluator and revi
 The panel is hidden when there is nothing to show (no own appraisal, nothing to conduct).
 """
 
-from datetime import timedelta
-
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from appraisal import workflow
+from appraisal import deadlines
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import CampaignStatus
 from appraisal.choices import RevisionState as R
@@ -31,13 +29,8 @@ from cms.selectors import agent_for_user
 CACHE_ATTRIBUTE = "_appraisal_panel"
 
 
-def _local_day(moment):
-    return timezone.localtime(moment).date() if moment else None
-
-
 def own_step(appraisal, today):
     """What happens next on the agent's own appraisal (dates only, no query)."""
-    campaign = appraisal.campaign
     step = {
         "state": appraisal.state,
         "state_label": S(appraisal.state).label,
@@ -45,17 +38,17 @@ def own_step(appraisal, today):
         "action_needed": False,
     }
     if appraisal.state == S.NOTIFIED:
-        sign_by = _local_day(appraisal.notified_at) + timedelta(days=campaign.agent_return_days)
+        sign_by = deadlines.sign_by(appraisal)
         step.update(action_needed=True, sign_by=sign_by, sign_late=today > sign_by)
     if appraisal.notified_at and appraisal.state in (S.NOTIFIED, S.ACKNOWLEDGED, S.FINAL):
         if appraisal.revision_state == R.NONE:
-            revision_by = workflow.revision_deadline(appraisal)
+            revision_by = deadlines.revision_by(appraisal)
             if today <= revision_by:
                 step["revision_by"] = revision_by
         elif appraisal.revision_state == R.REQUESTED:
-            step["answer_by"] = workflow.revision_answer_deadline(appraisal)
+            step["answer_by"] = deadlines.revision_answer_by(appraisal)
         elif appraisal.revision_state in (R.REJECTED, R.IMPLICITLY_REJECTED):
-            cap_by = workflow.cap_deadline(appraisal)
+            cap_by = deadlines.cap_by(appraisal)
             if today <= cap_by:
                 step.update(action_needed=True, cap_by=cap_by)
     return step

@@ -4,7 +4,7 @@
 whole organisation (started 75 days ago, interviews until 45 days from now) and launches it
 with ``services.launch_campaign`` (bulk). Then:
 
-* **The demo logins' stories**, played through ``workflow.perform`` with explicit ``now``
+* **The demo logins' stories**, played through the actions (appraisal/actions.py) with explicit ``now``
   values in the past so that every guard passes as it would have on those days (8 days'
   notice, hold after the interview, notification within 15 days, revision window):
 
@@ -17,8 +17,8 @@ with ``services.launch_campaign`` (bulk). Then:
     ``hr``; the others stay to convoke;
   - ``manager``'s own appraisal is convoked by ``reviewer`` (interview in a few days).
 
-  E-mails are not sent for these back-dated actions; the final reports are archived by the
-  ``archive_appraisal`` task once the seeding has committed.
+  E-mails are not sent for these back-dated actions (``notify=False``); the final reports
+  are archived by the ``archive_appraisal`` task once the seeding has committed.
 * **Every other appraisal**: a realistic scatter of states applied with a few bulk
   ``UPDATE`` statements per state and date slice, the matching ``AppraisalTransition``
   rows and, from the notification on, the frozen ``AppraisalVersion`` with its content hash,
@@ -40,6 +40,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from appraisal import services, workflow
+from appraisal.actions import ACTIONS
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import CampaignStatus
 from appraisal.defaults import ensure_default_template
@@ -194,7 +195,7 @@ def ensure_campaign(context, template, now):
 
 
 class Stories:
-    """The demo logins' appraisals, played through ``workflow.perform`` in the past."""
+    """The demo logins' appraisals, played through the actions in the past, without e-mails."""
 
     def __init__(self, campaign, context, now):
         self.campaign = campaign
@@ -205,9 +206,9 @@ class Stories:
         self.hr_user = context.users.get("hr")
 
     def act(self, appraisal, action, user, days_ago, hour=10, minute=0, **params):
-        workflow.perform(
-            appraisal_id=appraisal.pk, action=action, actor=user, params=params, now=_at(self.now, days_ago, hour, minute)
-        )
+        ACTIONS[action](
+            appraisal.pk, user=user, params=params, now=_at(self.now, days_ago, hour, minute), notify=False
+        ).execute()
 
     def convoke(self, appraisal, days_ago, interview_days_ago, hour=10):
         self.act(
@@ -490,13 +491,6 @@ def _insert(model, names, rows):
 # --------------------------------------------------------------------------- seeder
 
 
-def _without_notifications(start):
-    """Drop the e-mail callbacks ``workflow.perform`` registered since ``start``: the demo
-    actions are back-dated, their e-mails would be misleading (and printed by the console
-    backend in the middle of the seed output)."""
-    del connection.run_on_commit[start:]
-
-
 def seed_appraisal(context):
     now = timezone.now()
     template = ensure_default_template()
@@ -519,10 +513,8 @@ def seed_appraisal(context):
             f"{len(report['without_manager'])} agents sans responsable ({time.perf_counter() - started:.1f} s)"
         )
 
-        pending = len(connection.run_on_commit)
         stories = Stories(campaign, context, now)
-        touched = stories.play()
-        _without_notifications(pending)
+        touched = stories.play()  # back-dated: no e-mails (they would be misleading)
         finals = list(stories.finals)
         if finals:
             from appraisal import tasks

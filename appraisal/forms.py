@@ -12,8 +12,8 @@ the blank form of a template in the Wagtail snippet preview. The answers read fr
 are checked by ``appraisal.content.validate_answers``, the one validator of the content
 (the API's too), whose errors name their section and are linked to their input.
 
-The workflow actions each have a small Django form whose field names are the parameter
-names of ``workflow.perform`` (so that its ``ValidationError`` lands on the right field).
+The workflow actions' forms are their ``Params`` (appraisal/actions.py), so that the page and
+the API validate the same parameters and a ``ValidationError`` lands on the right field.
 """
 
 import datetime
@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
 from appraisal import content
+from appraisal.actions import ACTIONS, USER_ACTIONS
 from appraisal.content import MAX_ROWS, MAX_TEXT, ROW_KINDS, TEXT_KINDS  # noqa: F401 (used by views and templates)
 
 EXTRA_ROWS = 3
@@ -251,29 +252,22 @@ def missing_section_ids(snapshot, missing_titles):
 # --- workflow actions -----------------------------------------------------------------------
 
 
-def _textarea(rows=3):
-    return forms.Textarea(attrs={"rows": rows})
-
-
 class ActionForm(forms.Form):
-    """Base of the action forms: the cleaned data are the parameters of ``workflow.perform``."""
+    """Base of the action forms: the fields are the action's ``Params`` (appraisal/actions.py),
+    plus what only the page needs (a certification box, initial values, help texts)."""
+
+    action = None  # the action class
 
     def __init__(self, *args, appraisal=None, **kwargs):
         self.appraisal = appraisal
         super().__init__(*args, **kwargs)
 
     def params(self):
-        return {k: v for k, v in self.cleaned_data.items() if k != "certify"}
+        """The parameters of the action (what the page adds is left out)."""
+        return {k: v for k, v in self.cleaned_data.items() if k in self.action.param_names()}
 
 
-class ConvokeForm(ActionForm):
-    interview_at = forms.DateTimeField(
-        label=_("Date et heure de l'entretien"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
-    place = forms.CharField(label=_("Lieu de l'entretien"), max_length=255, required=False)
-
+class ConvokeFields(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.appraisal is not None:
@@ -287,27 +281,7 @@ class ConvokeForm(ActionForm):
                 self.fields["interview_at"].initial = timezone.localtime(self.appraisal.interview_at)
 
 
-class HoldForm(ActionForm):
-    pass
-
-
-class NotifyForm(ActionForm):
-    reason = forms.CharField(
-        label=_("Motif du retard"),
-        required=False,
-        widget=_textarea(),
-        help_text=_("À indiquer seulement si le délai de notification après l'entretien est dépassé."),
-    )
-
-
-class AcknowledgeForm(ActionForm):
-    observations = forms.CharField(
-        label=_("Vos observations (facultatif)"),
-        required=False,
-        max_length=MAX_TEXT,
-        widget=_textarea(8),
-        help_text=_("Sur la conduite de l'entretien, les sujets abordés et le compte rendu."),
-    )
+class AcknowledgeFields(forms.Form):
     certify = forms.BooleanField(
         label=_("Je certifie avoir pris connaissance du compte rendu"),
         required=True,
@@ -320,108 +294,25 @@ class AcknowledgeForm(ActionForm):
             self.fields["observations"].initial = self.appraisal.observations
 
 
-class RecordRefusalForm(ActionForm):
-    reason = forms.CharField(label=_("Motif (refus de signer ou absence)"), widget=_textarea())
-    date = forms.DateField(
-        label=_("Date du constat"),
-        input_formats=DATE_INPUTS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("Entre la notification et aujourd'hui (JJ/MM/AAAA)."),
-    )
-
+class RecordRefusalFields(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["date"].initial = timezone.localdate()
+        self.fields["date"].help_text = _("Entre la notification et aujourd'hui (JJ/MM/AAAA).")
 
 
-class VisaForm(ActionForm):
-    pass
+# What the page adds to some actions' parameters.
+PAGE_FIELDS = {"convoke": ConvokeFields, "acknowledge": AcknowledgeFields, "record_refusal": RecordRefusalFields}
 
 
-class CancelForm(ActionForm):
-    reason = forms.CharField(label=_("Motif de l'annulation"), widget=_textarea())
+def action_form(action):
+    """The page's form of an action class: its ``Params`` (+ ``PAGE_FIELDS``)."""
+    bases = (PAGE_FIELDS[action.name],) if action.name in PAGE_FIELDS else ()
+    return type(f"{action.__name__}Form", (ActionForm, *bases, action.Params), {"action": action})
 
 
-class DelegateForm(ActionForm):
-    evaluator = forms.CharField(
-        label=_("Matricule du nouvel évaluateur"),
-        max_length=50,
-        help_text=_(
-            "Le matricule de l'agent qui conduira l'entretien : un responsable de la chaîne hiérarchique de l'agent "
-            "(N+2…) ou un encadrant de son unité, ou d'une unité au-dessus ou au-dessous de la sienne. Pour tout "
-            "autre agent, la délégation est faite par les ressources humaines."
-        ),
-    )
-    reason = forms.CharField(label=_("Motif de la délégation"), widget=_textarea())
-
-
-class RequestRevisionForm(ActionForm):
-    reason = forms.CharField(label=_("Motif de la demande de révision"), widget=_textarea(5))
-
-
-class AnswerRevisionForm(ActionForm):
-    decision = forms.ChoiceField(
-        label=_("Réponse"),
-        choices=[
-            ("accept", _("Accepter : le compte rendu sera corrigé puis notifié à nouveau")),
-            ("reject", _("Rejeter la demande")),
-        ],
-        widget=forms.RadioSelect,
-    )
-    reason = forms.CharField(label=_("Motivation de la réponse"), widget=_textarea())
-
-
-class ReferCapForm(ActionForm):
-    reason = forms.CharField(label=_("Observations (facultatif)"), required=False, widget=_textarea())
-
-
-class RecordCapOpinionForm(ActionForm):
-    opinion = forms.CharField(label=_("Avis de la CAP"), widget=_textarea(5))
-
-
-ACTION_FORMS = {
-    "convoke": ConvokeForm,
-    "hold": HoldForm,
-    "notify": NotifyForm,
-    "acknowledge": AcknowledgeForm,
-    "record_refusal": RecordRefusalForm,
-    "visa": VisaForm,
-    "cancel": CancelForm,
-    "delegate": DelegateForm,
-    "request_revision": RequestRevisionForm,
-    "answer_revision": AnswerRevisionForm,
-    "refer_cap": ReferCapForm,
-    "record_cap_opinion": RecordCapOpinionForm,
-}
-
+ACTION_FORMS = {name: action_form(cls) for name, cls in ACTIONS.items() if name in USER_ACTIONS}
 # Title of each action's form and label of its button.
-ACTION_LABELS = {
-    "convoke": (_("Convoquer l'agent"), _("Envoyer la convocation")),
-    "hold": (_("Déclarer l'entretien tenu"), _("L'entretien a eu lieu")),
-    "notify": (_("Signer et notifier le compte rendu"), _("Signer et notifier")),
-    "acknowledge": (_("Signer le compte rendu"), _("Signer : j'ai pris connaissance")),
-    "record_refusal": (_("Constater un refus ou une absence de signature"), _("Enregistrer le constat")),
-    "visa": (_("Viser le compte rendu"), _("Viser")),
-    "cancel": (_("Annuler l'entretien"), _("Annuler l'entretien")),
-    "delegate": (_("Déléguer l'entretien"), _("Déléguer")),
-    "request_revision": (_("Demander la révision du compte rendu"), _("Envoyer la demande")),
-    "answer_revision": (_("Répondre à la demande de révision"), _("Envoyer la réponse")),
-    "refer_cap": (_("Saisir la commission administrative paritaire (CAP)"), _("Saisir la CAP")),
-    "record_cap_opinion": (_("Enregistrer l'avis de la CAP"), _("Enregistrer l'avis")),
-}
-
+ACTION_LABELS = {name: (cls.label, cls.button) for name, cls in ACTIONS.items()}
 # The message shown once the action is done.
-ACTION_DONE = {
-    "convoke": _("La convocation a été envoyée à l'agent."),
-    "hold": _("L'entretien est déclaré tenu : vous pouvez rédiger le compte rendu."),
-    "notify": _("Le compte rendu est signé et notifié à l'agent."),
-    "acknowledge": _("Vous avez signé le compte rendu. Il est transmis à l'autorité hiérarchique pour visa."),
-    "record_refusal": _("Le refus ou l'absence de signature est enregistré."),
-    "visa": _("Le compte rendu est visé : il est définitif."),
-    "cancel": _("L'entretien est annulé."),
-    "delegate": _("L'entretien est délégué."),
-    "request_revision": _("Votre demande de révision est envoyée à l'autorité hiérarchique."),
-    "answer_revision": _("Votre réponse à la demande de révision est enregistrée."),
-    "refer_cap": _("La saisine de la CAP est enregistrée."),
-    "record_cap_opinion": _("L'avis de la CAP est enregistré."),
-}
+ACTION_DONE = {name: cls.done_message for name, cls in ACTIONS.items()}

@@ -15,7 +15,6 @@ each report it contains is recorded in the HR access log when the archive is bui
 export is visible to the user who requested it only.
 """
 
-import csv
 from functools import wraps
 
 from django import forms
@@ -24,9 +23,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -34,9 +33,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_tasks.base import TaskResultStatus
 from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
 
-from appraisal import charts, pdf, selectors, tasks
+from appraisal import charts, deadlines, pdf, permissions, selectors, tasks
 from appraisal.choices import AppraisalState as S
 from appraisal.models import Appraisal, Campaign
+from cms.csvstream import streaming_csv_response
+from cms.dates import local_day
 from cms.models import OrgUnit
 
 OVERDUE_PAGE_SIZE = 50
@@ -50,7 +51,7 @@ def hr_required(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not selectors.can_view_all(request.user):
+        if not permissions.can_view_all(request.user):
             raise PermissionDenied(_("Ces tableaux de bord sont réservés aux ressources humaines."))
         response = view(request, *args, **kwargs)
         for key, value in NO_STORE.items():
@@ -86,21 +87,23 @@ def _chart_title(campaign, parent):
 
 
 def _overdue_row(campaign, appraisal):
+    """One row of the overdue list, with the limit passed (``appraisal.deadlines``, the
+    limits of the actions' guards)."""
     if appraisal.state == S.CREATED:
         reason = _("Convocation non envoyée")
+        limit = deadlines.convoke_by(campaign)
         detail = _("entretiens à tenir au plus tard le %(date)s, convocation %(days)s jours avant") % {
             "date": formats.date_format(campaign.interviews_until, "DATE_FORMAT"),
             "days": campaign.notice_days,
         }
     else:
         reason = _("Compte rendu non notifié")
+        limit = deadlines.notify_by(appraisal, campaign=campaign)
         detail = _("entretien tenu le %(date)s ; délai de notification : %(days)s jours") % {
-            "date": formats.date_format(timezone.localtime(appraisal.held_at).date(), "DATE_FORMAT")
-            if appraisal.held_at
-            else "—",
+            "date": formats.date_format(local_day(appraisal.held_at), "DATE_FORMAT") if appraisal.held_at else "—",
             "days": campaign.notification_limit_days,
         }
-    return {"appraisal": appraisal, "reason": reason, "detail": detail}
+    return {"appraisal": appraisal, "reason": reason, "detail": detail, "limit": limit}
 
 
 def _with_cells(figures):
@@ -110,26 +113,6 @@ def _with_cells(figures):
 
 def _percent(rate):
     return "" if rate is None else f"{rate * 100:.0f}"
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_response(rows, filename):
-    writer = csv.writer(_Echo(), delimiter=";")
-
-    def stream():
-        yield "\ufeff"  # French spreadsheets expect a BOM
-        for row in rows:
-            yield writer.writerow(row)
-
-    return StreamingHttpResponse(
-        stream(),
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE},
-    )
 
 
 # --- pages -----------------------------------------------------------------------------------
@@ -242,7 +225,7 @@ def progress_csv(request, campaign_id):
             yield _progress_line("", _("Total"), progress["all"])
 
         name = f"avancement-{campaign.year}-{campaign.pk}{suffix}.csv"
-    return _csv_response(lines(), get_valid_filename(name))
+    return streaming_csv_response(lines(), get_valid_filename(name))  # ";" and a BOM, for French spreadsheets
 
 
 # --- bulk export -----------------------------------------------------------------------------

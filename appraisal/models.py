@@ -1,6 +1,7 @@
 """Annual appraisal (entretien professionnel): templates, campaigns, appraisals, objectives,
-append-only transition log and HR access log. Data and invariants only: the workflow lives
-in appraisal/workflow.py, every other write in appraisal/services.py."""
+append-only transition log and HR access log. Data and invariants only: the workflow is
+declared in appraisal/workflow.py and run by appraisal/actions.py, every other write is in
+appraisal/services.py."""
 
 from django.conf import settings
 from django.db import models
@@ -258,16 +259,3 @@ class AppraisalAccessLog(models.Model):
 
     def __str__(self):
         return f"{self.user_id} → {self.appraisal_id} ({self.channel})"
-
-
-class ReminderLog(models.Model):
-    kind = models.CharField(max_length=30)
-    key = models.CharField(max_length=120)
-    sent_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("relance")
-        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="appraisal_reminder_once")]
-
-    def __str__(self):
-        return self.key

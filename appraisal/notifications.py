@@ -1,8 +1,9 @@
 """E-mails of the appraisal workflow, sent after the transaction commits.
 
-``dispatch(event, appraisal_id)`` is called by ``workflow.perform`` through
-``transaction.on_commit``; each event names who is told and with which template
-(``appraisal/email/<event>.txt``, first line = subject).
+``dispatch(event, appraisal_id)`` is called after commit by the action that declares the
+event (``event`` of each class in appraisal/actions.py; never with ``notify=False``); each
+event names who is told and with which template (``appraisal/email/<event>.txt``, first
+line = subject).
 """
 
 import logging

@@ -1,7 +1,7 @@
 """The compte rendu de l'entretien professionnel as PDF, its archive, and bulk ZIP exports.
 
 ``render_pdf(appraisal)`` lays out ``appraisal/pdf/report.html`` with WeasyPrint. Rendering
-reads local files only: the URL fetcher is learning's ``LocalURLFetcher`` (``data:`` URIs and
+reads local files only: the URL fetcher is ``cms.pdf.LocalURLFetcher`` (``data:`` URIs and
 files under the static directories; http, https and any other path are refused) and the
 base URL is the local static directory. The stylesheet is inlined by the template.
 
@@ -37,19 +37,18 @@ from itertools import islice
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
-from weasyprint import HTML
 
 from appraisal import content
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import ObjectiveStatus
 from appraisal.models import Appraisal, AppraisalAccessLog, AppraisalTransition, AppraisalVersion, Campaign, Objective
+from cms import pdf
+from cms.pdf import display_name, french_date
 from cms.storage import private_storage
-from learning.certificates import LocalURLFetcher, display_name, french_date, static_base_url
 
 logger = logging.getLogger(__name__)
 
@@ -348,9 +347,7 @@ def report_html(appraisal, *, language=None, now=None):
 
 def render_pdf(appraisal, *, language=None):
     """The compte rendu as PDF bytes (A4 portrait, PDF/A-2a), from local files only."""
-    html = report_html(appraisal, language=language)
-    document = HTML(string=html, base_url=static_base_url(), url_fetcher=LocalURLFetcher())
-    return document.write_pdf(pdf_variant=PDF_VARIANT)
+    return pdf.render_pdf(report_html(appraisal, language=language), pdf_variant=PDF_VARIANT)
 
 
 def _load(appraisal_id):
@@ -383,33 +380,18 @@ def archive(appraisal_id):
     name = archive_name(appraisal)
     if _is_archived(appraisal, name):
         return appraisal
-    data = render_pdf(appraisal)
-    storage = appraisal.pdf.storage
-    stored = None
-    try:
-        with transaction.atomic():
-            locked = (
-                Appraisal.objects.select_for_update()
-                .only("pk", "state", "version", "pdf", "updated_at")
-                .get(pk=appraisal_id)
-            )
-            if locked.state != S.FINAL or locked.version != appraisal.version:
-                return None  # changed meanwhile (revision accepted): nothing to archive
-            if _is_archived(locked, name):
-                appraisal.pdf.name = name
-                return appraisal
-            if storage.exists(name):  # left by an interrupted run that never reached the database
-                storage.delete(name)
-            stored = storage.save(name, ContentFile(data))
-            locked.pdf.name = stored
-            locked.save(update_fields=["pdf", "updated_at"])
-    except BaseException:
-        if stored:
-            storage.delete(stored)
-        raise
-    appraisal.pdf.name = stored
-    logger.info("appraisal %s: report archived as %s", appraisal_id, stored)
-    return appraisal
+
+    def decide(locked):
+        if locked.state != S.FINAL or locked.version != appraisal.version:
+            return None  # changed meanwhile (revision accepted): nothing to archive
+        if _is_archived(locked, name):
+            appraisal.pdf.name = name
+            return appraisal
+        return pdf.STORE
+
+    return pdf.render_and_store(
+        appraisal, "pdf", name, lambda: render_pdf(appraisal), decide=decide, fields=("state", "version"), replace=True
+    )
 
 
 def _archived_or_render(appraisal):

@@ -2,7 +2,8 @@
 ``appraisal.tasks.daily``, or ``manage.py send_appraisal_reminders``): a reminder is never
 sent twice.
 
-Kinds and keys (``ReminderLog`` is unique on (kind, key): one key, one message at most):
+Kinds and keys (logged in ``cms.models.ReminderLog`` as ``appraisal.<kind>``; unique on
+(kind, key): one key, one message at most):
 
 - ``convoke``: weekly digest to each evaluator (N+1 or delegate) of the appraisals still to
   convoke (state ``created``) in running campaigns whose interview deadline
@@ -17,8 +18,8 @@ Kinds and keys (``ReminderLog`` is unique on (kind, key): one key, one message a
 Only running campaigns are reminded; inactive agents, disabled accounts and accounts
 without an e-mail address receive nothing.
 
-Why a reminder cannot go out twice. The candidates are read with one query per kind;
-then, for each batch, the keys are *claimed* in one statement,
+Why a reminder cannot go out twice (``cms.reminders.deliver``). The candidates are read
+with one query per kind; then, for each batch, the keys are *claimed* in one statement,
 ``INSERT INTO … ON CONFLICT (kind, key) DO NOTHING RETURNING kind, key`` (SQLite ≥ 3.35
 and PostgreSQL), inside a transaction, and a message is sent only for a key that this
 statement returned, i.e. that this run inserted. A key logged by an earlier run is not
@@ -41,16 +42,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.db import IntegrityError, connection, transaction
+from django.core.mail import EmailMessage
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
+from appraisal import deadlines
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import CampaignStatus
-from appraisal.models import Appraisal, Campaign, ReminderLog
+from appraisal.models import Appraisal, Campaign
+from cms import reminders as cms_reminders
+from cms.models import ReminderLog
 
 logger = logging.getLogger("parcours.appraisal")
 
@@ -67,6 +70,7 @@ ACK_LAST_BEFORE_DEADLINE_DAYS = 2
 DIGEST_MAX_ROWS = 50
 BATCH = 500
 LANGUAGE = "fr"
+NAMESPACE = "appraisal"  # ReminderLog kinds: appraisal.convoke, appraisal.acknowledge…
 
 
 @dataclass
@@ -163,12 +167,12 @@ def _logged(now, campaigns):
     """Keys already logged that the candidates below could produce (one bounded query)."""
     week = _week(timezone.localtime(now))
     longest = max((c.agent_return_days for c in campaigns.values()), default=0) + 1
-    return set(
-        ReminderLog.objects.filter(
-            Q(kind__in=[CONVOKE, VISA], key__endswith=f":{week}")
-            | Q(kind=ACKNOWLEDGE, sent_at__gte=now - timedelta(days=longest))
-        ).values_list("kind", "key")
-    )
+    convoke, acknowledge, visa = (cms_reminders.log_kind(NAMESPACE, kind) for kind in (CONVOKE, ACKNOWLEDGE, VISA))
+    rows = ReminderLog.objects.filter(
+        Q(kind__in=[convoke, visa], key__endswith=f":{week}")
+        | Q(kind=acknowledge, sent_at__gte=now - timedelta(days=longest))
+    ).values_list("kind", "key")
+    return {(logged_kind.removeprefix(f"{NAMESPACE}."), key) for logged_kind, key in rows}
 
 
 def _convoke(now, campaigns, logged, common):
@@ -176,7 +180,7 @@ def _convoke(now, campaigns, logged, common):
     due = [
         pk
         for pk, c in campaigns.items()
-        if c.interviews_until - timedelta(days=c.notice_days + CONVOKE_MARGIN_DAYS) <= today
+        if deadlines.convoke_by(c) - timedelta(days=CONVOKE_MARGIN_DAYS) <= today
     ]
     if not due:
         return []
@@ -198,7 +202,7 @@ def _convoke(now, campaigns, logged, common):
         shown = []
         for a in items[:DIGEST_MAX_ROWS]:
             campaign = campaigns[a.campaign_id]
-            latest = campaign.interviews_until - timedelta(days=campaign.notice_days)
+            latest = deadlines.convoke_by(campaign)
             shown.append(
                 {
                     "agent_name": a.agent.full_name,
@@ -206,7 +210,7 @@ def _convoke(now, campaigns, logged, common):
                     "campaign": f"{campaign.name} {campaign.year}",
                     "interviews_until": campaign.interviews_until,
                     "convoke_by": latest,
-                    "late": latest < today,
+                    "late": deadlines.passed(latest, now),
                     "url": common["detail_url"](a.pk),
                 }
             )
@@ -253,7 +257,7 @@ def _acknowledge(now, campaigns, logged, common):
         if (ACKNOWLEDGE, key) in logged:
             continue
         agent = appraisal.agent
-        deadline = timezone.localdate(appraisal.notified_at) + timedelta(days=campaign.agent_return_days)
+        deadline = deadlines.sign_by(appraisal, campaign)
         subject, body = _render(
             ACKNOWLEDGE,
             {
@@ -340,76 +344,16 @@ def collect(now=None):
 # --- delivery ---------------------------------------------------------------------------------------------
 
 
-def _claim(batch, now):
-    """Insert the batch's keys; return the (kind, key) pairs this statement inserted."""
-    if connection.vendor in ("postgresql", "sqlite"):
-        table = connection.ops.quote_name(ReminderLog._meta.db_table)
-        kind, key, sent_at = (connection.ops.quote_name(c) for c in ("kind", "key", "sent_at"))
-        values = ", ".join(["(%s, %s, %s)"] * len(batch))
-        at = ReminderLog._meta.get_field("sent_at").get_db_prep_value(now, connection)
-        params = []
-        for reminder in batch:
-            params += [reminder.kind, reminder.key, at]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({kind}, {key}, {sent_at}) VALUES {values} "
-                f"ON CONFLICT ({kind}, {key}) DO NOTHING RETURNING {kind}, {key}",
-                params,
-            )
-            return {tuple(row) for row in cursor.fetchall()}
-    inserted = set()  # other databases: one savepoint per key, same guarantee
-    for reminder in batch:
-        try:
-            with transaction.atomic():
-                ReminderLog.objects.create(kind=reminder.kind, key=reminder.key)
-            inserted.add((reminder.kind, reminder.key))
-        except IntegrityError:
-            pass
-    return inserted
-
-
 def deliver(reminders, now=None):
     """Claim and send ``reminders`` (from :func:`collect`); return (sent, failed)."""
-    now = now or timezone.now()
-    sent, failed = [], []
-    if not reminders:
-        return sent, failed
-    with get_connection() as mail:
-        for start in range(0, len(reminders), BATCH):
-            batch = reminders[start : start + BATCH]
-            with transaction.atomic():
-                claimed = _claim(batch, now)
-            batch_failed = []
-            for reminder in batch:
-                if (reminder.kind, reminder.key) not in claimed:
-                    continue  # logged by another run meanwhile
-                try:
-                    ok = mail.send_messages([reminder.message(mail)])
-                except Exception:
-                    logger.exception("Relance d'entretien non envoyée : %s", reminder.key)
-                    ok = 0
-                (sent if ok else batch_failed).append(reminder)
-            if batch_failed:  # un-log them: the next run tries again
-                ReminderLog.objects.filter(
-                    kind__in={r.kind for r in batch_failed}, key__in=[r.key for r in batch_failed]
-                ).delete()
-                failed += batch_failed
-    return sent, failed
+    return cms_reminders.deliver(reminders, namespace=NAMESPACE, now=now, batch_size=BATCH)
 
 
 def counts(reminders):
-    result = dict.fromkeys(KINDS, 0)
-    for reminder in reminders:
-        result[reminder.kind] += 1
-    return result
+    return cms_reminders.counts(reminders, KINDS)
 
 
 def send_all(now=None, *, dry_run=False):
     """Send every appraisal reminder due now. Returns the number of messages per kind and
     ``failed``. With ``dry_run``, nothing is sent nor written: the counts are what would go."""
-    now = now or timezone.now()
-    reminders = collect(now)
-    if dry_run:
-        return {**counts(reminders), "failed": 0}
-    sent, failed = deliver(reminders, now)
-    return {**counts(sent), "failed": len(failed)}
+    return cms_reminders.send_all(collect, KINDS, namespace=NAMESPACE, now=now, dry_run=dry_run, batch_size=BATCH)

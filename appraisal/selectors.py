@@ -1,21 +1,18 @@
 """Reads of the appraisal app that depend on who asks (confidentiality)."""
 
 from django.db.models import Count, Q
-from django.utils import timezone
 
+from appraisal import deadlines
 from appraisal.choices import AppraisalState as S
 from appraisal.models import Appraisal, AppraisalTransition, Campaign
-from cms import roles
-from cms.selectors import agent_for_user, has_role
-
-
-def can_view_all(user):
-    return user.is_authenticated and (has_role(user, roles.HR) or user.has_perm("appraisal.view_all_appraisals"))
+from appraisal.permissions import can_view_all
+from cms.selectors import agent_for_user
 
 
 def appraisals_visible_to(user):
     """The agent their own; the evaluator (including a delegate) and the reviewer theirs;
-    HR everything (each read of someone else's report is logged by the caller); others none."""
+    HR everything (each read of someone else's report is logged by the caller); others none.
+    The queryset form of ``permissions.can_view``."""
     base = Appraisal.objects.select_related("campaign", "agent__user", "agent__org_unit", "evaluator__user", "reviewer__user")
     if can_view_all(user):
         return base
@@ -72,17 +69,11 @@ def progress_by_unit(campaign, parent=None):
 
 
 def overdue(campaign, now=None):
-    """Convocations not sent although the interview deadline is within the notice period,
-    and reports held but not notified within the notification limit."""
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    late_convocation = Q(state=S.CREATED) & Q(
-        campaign__interviews_until__lte=today + timezone.timedelta(days=campaign.notice_days)
-    )
-    late_notification = Q(state=S.HELD, held_at__lt=now - timezone.timedelta(days=campaign.notification_limit_days))
+    """Convocations not sent once ``deadlines.convoke_by`` is passed, and reports held but
+    not notified once ``deadlines.notify_by`` is passed (the limits of the actions' guards)."""
     return (
         Appraisal.objects.filter(campaign=campaign)
-        .filter(late_convocation | late_notification)
+        .filter(deadlines.late_convocation(campaign, now) | deadlines.late_notification(campaign, now))
         .select_related("agent__user", "agent__org_unit", "evaluator__user")
         .order_by("state", "agent__org_unit__path")
     )

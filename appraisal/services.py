@@ -1,4 +1,4 @@
-"""Writes of the appraisal app other than workflow transitions (see workflow.py):
+"""Writes of the appraisal app other than workflow transitions (appraisal/actions.py):
 campaign launch, template freezing, draft content, HR access logging."""
 
 from django.core.exceptions import PermissionDenied
@@ -11,7 +11,8 @@ from appraisal import content
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import CampaignStatus
 from appraisal.models import Appraisal, AppraisalAccessLog, Campaign, Objective
-from appraisal.workflow import AGENT, EVALUATOR, HR, REVIEWER, InvalidTransition, roles_on
+from appraisal.permissions import AGENT, EVALUATOR, HR, REVIEWER, roles_on
+from cms.exceptions import Conflict
 from cms.models import Agent
 
 BATCH = 2000
@@ -54,7 +55,7 @@ def launch_campaign(*, campaign_id, actor=None, progress=None):
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
         if campaign.status == CampaignStatus.CLOSED:
-            raise InvalidTransition(_("Cette campagne est clôturée."))
+            raise Conflict(_("Cette campagne est clôturée."))
         if not campaign.template_snapshot:
             freeze_template(campaign)
         campaign.status = CampaignStatus.LAUNCHING
@@ -135,7 +136,7 @@ def save_draft(*, appraisal_id, actor, answers=None, observations=None):
         if EVALUATOR not in mine:
             raise PermissionDenied(_("Seul l'évaluateur rédige le compte rendu."))
         if appraisal.state not in DRAFT_RULES[EVALUATOR]:
-            raise InvalidTransition(_("Le compte rendu est figé depuis sa notification : il ne peut plus être modifié."))
+            raise Conflict(_("Le compte rendu est figé depuis sa notification : il ne peut plus être modifié."))
         # The one validator of the content (also run by the web form and the API serializer,
         # to show errors by field): nothing invalid is written, whoever calls.
         cleaned = content.clean_answers(appraisal, answers)
@@ -145,7 +146,7 @@ def save_draft(*, appraisal_id, actor, answers=None, observations=None):
         if AGENT not in mine:
             raise PermissionDenied(_("Seul l'agent rédige ses observations."))
         if appraisal.state not in DRAFT_RULES[AGENT]:
-            raise InvalidTransition(_("Les observations ne peuvent être saisies qu'après la notification et avant la signature."))
+            raise Conflict(_("Les observations ne peuvent être saisies qu'après la notification et avant la signature."))
         appraisal.observations = content.clean_observations(observations)
         fields.append("observations")
     if fields:

@@ -31,9 +31,9 @@ def archive_appraisal(appraisal_id):
 @task()
 def daily():
     """Implicit rejections of unanswered revision requests, then reminders."""
-    from appraisal import reminders, workflow
+    from appraisal import actions, reminders
 
-    workflow.expire_revision_requests()
+    actions.expire_revision_requests()
     return reminders.send_all()
 
 

@@ -2,9 +2,9 @@
 
 Included under ``/entretiens/`` (namespace ``appraisal``). Every read starts from
 ``selectors.appraisals_visible_to``: an appraisal the caller may not see answers 404, never
-403. Every state change goes through ``workflow.perform`` and every draft through
-``services.save_draft``; these views only turn requests into calls and errors into pages:
-``InvalidTransition`` becomes a message after a redirect (post/redirect/get),
+403. Every state change is an action of appraisal/actions.py (``execute()``) and every draft
+goes through ``services.save_draft``; these views only turn requests into calls and errors
+into pages: ``Conflict`` becomes a message after a redirect (post/redirect/get),
 ``ValidationError`` re-renders the form with an error summary (400), ``PermissionDenied``
 on a visible appraisal answers 403 (an action refused by the workflow, such as a delegation
 outside the agent's management chain, re-renders the form with the sentence). Each page runs a fixed number of queries.
@@ -24,17 +24,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from appraisal import content, selectors, services, workflow
+from appraisal import content, deadlines, permissions, selectors, services, workflow
+from appraisal.actions import ACTIONS, Notify, action_for, allowed_actions
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import ObjectiveStatus
 from appraisal.choices import RevisionState as R
 from appraisal.forms import ACTION_DONE, ACTION_FORMS, ACTION_LABELS, TEXT_KINDS, ContentForm, missing_section_ids
 from appraisal.models import Objective
-from cms import dates as calendar
+from appraisal.permissions import AGENT, EVALUATOR, REPORT_STATES
+from cms.exceptions import Conflict
 from cms.selectors import agent_for_user
 
-EDITABLE = services.DRAFT_RULES[workflow.EVALUATOR]
-REPORT_STATES = {S.NOTIFIED, S.ACKNOWLEDGED, S.FINAL}
+EDITABLE = services.DRAFT_RULES[EVALUATOR]
 QUEUE_PAGE_SIZE = 100
 
 
@@ -48,10 +49,6 @@ def _visible(request, pk):
 
 def _today():
     return timezone.localdate()
-
-
-def _local_day(moment):
-    return timezone.localtime(moment).date() if moment else None
 
 
 def _live_courses():
@@ -102,25 +99,24 @@ def _apply_validation_error(form, exc):
             form.add_error(None, message)
 
 
-def deadlines(appraisal, today=None):
-    """The time limits that matter now for an appraisal (dates, no query)."""
+def time_limits(appraisal, today=None):
+    """The time limits that matter now for an appraisal (dates from appraisal.deadlines, no query)."""
     today = today or _today()
-    campaign = appraisal.campaign
     out = {}
     if appraisal.state == S.CREATED:
-        out["convoke_by"] = campaign.interviews_until - timezone.timedelta(days=campaign.notice_days)
+        out["convoke_by"] = deadlines.convoke_by(appraisal.campaign)
         out["convoke_late"] = today > out["convoke_by"]
     if appraisal.state == S.HELD and appraisal.held_at:
-        out["notify_by"] = calendar.calendar_deadline(_local_day(appraisal.held_at), campaign.notification_limit_days)
+        out["notify_by"] = deadlines.notify_by(appraisal)
         out["notify_late"] = today > out["notify_by"]
     if appraisal.notified_at and appraisal.state in REPORT_STATES:
         if appraisal.revision_state == R.NONE:
-            out["revision_by"] = workflow.revision_deadline(appraisal)
+            out["revision_by"] = deadlines.revision_by(appraisal)
             out["revision_late"] = today > out["revision_by"]
         elif appraisal.revision_state == R.REQUESTED:
-            out["answer_by"] = workflow.revision_answer_deadline(appraisal)
+            out["answer_by"] = deadlines.revision_answer_by(appraisal)
         elif appraisal.revision_state in (R.REJECTED, R.IMPLICITLY_REJECTED):
-            out["cap_by"] = workflow.cap_deadline(appraisal)
+            out["cap_by"] = deadlines.cap_by(appraisal)
     return out
 
 
@@ -203,12 +199,7 @@ def _timeline(appraisal):
         "actor", "on_behalf_of__user", "from_evaluator__user", "to_evaluator__user"
     ).order_by("at", "pk")
     for t in transitions:
-        if t.action in ACTION_LABELS:
-            label = ACTION_LABELS[t.action][0]
-        elif t.action == "implicit_rejection":
-            label = _("Rejet implicite de la demande de révision (sans réponse dans le délai)")
-        else:
-            label = t.action
+        label = ACTIONS[t.action].label if t.action in ACTIONS else t.action
         actor = (t.actor.get_full_name() or t.actor.get_username()) if t.actor else _("Système")
         rows.append(
             {
@@ -257,49 +248,44 @@ def _action_items(request, appraisal, allowed, failed=None):
 
 def _render_detail(request, appraisal, *, failed=None, status=200):
     user = request.user
-    mine = workflow.roles_on(user, appraisal)
-    if selectors.can_view_all(user) and status == 200:
+    mine = permissions.roles_on(user, appraisal)
+    if permissions.can_view_all(user) and status == 200:
         services.log_access(appraisal=appraisal, user=user, channel="web")
     versions = list(appraisal.versions.select_related("signed_by").order_by("number"))
-    privileged = bool(mine & {workflow.EVALUATOR, workflow.REVIEWER, workflow.HR}) or selectors.can_view_all(user)
     answers, shown_version = appraisal.answers, None
-    if appraisal.state not in REPORT_STATES and not privileged:
+    if not permissions.sees_draft(user, appraisal):
         # The agent reads the report once notified; after an accepted revision, the last
         # notified version until the corrected one is notified.
         shown_version = versions[-1] if versions else None
         answers = shown_version.answers if shown_version else None
     carried = _carried(appraisal) if answers is not None else []
-    signed = bool(appraisal.agent_signed_at or appraisal.refusal_recorded_at) or appraisal.state in (
-        S.ACKNOWLEDGED,
-        S.FINAL,
-    )
     report = (
         report_sections(
             appraisal,
             answers,
             carried,
             _course_titles(_course_ids(appraisal, answers)),
-            observations=signed or workflow.AGENT in mine,
+            observations=permissions.sees_observations(user, appraisal),
         )
         if answers is not None
         else None
     )
-    allowed = workflow.allowed_actions(user, appraisal)
+    allowed = allowed_actions(user, appraisal)
     context = {
         "appraisal": appraisal,
         "roles": mine,
-        "is_agent": workflow.AGENT in mine,
-        "is_evaluator": workflow.EVALUATOR in mine,
-        "can_edit": workflow.EVALUATOR in mine and appraisal.state in EDITABLE,
+        "is_agent": AGENT in mine,
+        "is_evaluator": EVALUATOR in mine,
+        "can_edit": EVALUATOR in mine and appraisal.state in EDITABLE,
         "actions": _action_items(request, appraisal, allowed, failed),
         "failed": failed[0] if failed else None,
         "errors": _summary(failed[1]) if failed else [],
         "report": report,
-        "report_first": workflow.AGENT in mine and appraisal.state == S.NOTIFIED,
+        "report_first": AGENT in mine and appraisal.state == S.NOTIFIED,
         "shown_version": shown_version,
         "versions": versions,
         "timeline": _timeline(appraisal),
-        "deadlines": deadlines(appraisal),
+        "deadlines": time_limits(appraisal),
         "state_label": S(appraisal.state).label,
         "revision_label": R(appraisal.revision_state).label if appraisal.revision_state else "",
         "frozen": appraisal.state in REPORT_STATES or appraisal.state == S.CANCELLED,
@@ -329,7 +315,7 @@ def my_appraisals(request):
         by_state = {}
         for appraisal in queue:
             by_state.setdefault(appraisal.state, []).append(
-                {"appraisal": appraisal, "deadlines": deadlines(appraisal, today)}
+                {"appraisal": appraisal, "deadlines": time_limits(appraisal, today)}
             )
         groups = [
             {"state": value, "label": label, "rows": by_state[value]} for value, label in S.choices if value in by_state
@@ -362,17 +348,17 @@ def detail(request, pk):
 @require_POST
 def action(request, pk, action):
     appraisal = _visible(request, pk)
-    if action not in ACTION_FORMS:
+    action_class = action_for(action)
+    if action_class is None:
         raise Http404(_("Action inconnue."))
-    if not workflow.roles_on(request.user, appraisal) & workflow.TRANSITIONS[action].actors:
-        raise PermissionDenied(_("Vous n'êtes pas autorisé à effectuer cette action sur cet entretien."))
+    action_class(appraisal, user=request.user).check_permission()  # 403 before reading the form
     detail_url = reverse("appraisal:detail", kwargs={"pk": appraisal.pk})
     form = ACTION_FORMS[action](request.POST, appraisal=appraisal, auto_id=f"{action}-%s")
     if not form.is_valid():
         return _render_detail(request, appraisal, failed=(action, form), status=400)
     try:
-        workflow.perform(appraisal_id=appraisal.pk, action=action, actor=request.user, params=form.params())
-    except workflow.InvalidTransition as exc:
+        done = action_class(appraisal.pk, user=request.user, params=form.params()).execute()
+    except Conflict as exc:
         messages.error(request, str(exc))
         return redirect(_safe_next(request, detail_url))
     except ValidationError as exc:
@@ -384,7 +370,7 @@ def action(request, pk, action):
         appraisal.refresh_from_db()
         return _render_detail(request, appraisal, failed=(action, form), status=403)
     messages.success(request, ACTION_DONE[action])
-    if not selectors.appraisals_visible_to(request.user).filter(pk=appraisal.pk).exists():
+    if not permissions.can_view(request.user, done):
         return redirect("appraisal:list")  # e.g. a manager who delegated the interview
     return redirect(_safe_next(request, detail_url))
 
@@ -393,7 +379,7 @@ def action(request, pk, action):
 def edit(request, pk):
     """The evaluator's form (states created, convoked, held)."""
     appraisal = _visible(request, pk)
-    if workflow.EVALUATOR not in workflow.roles_on(request.user, appraisal):
+    if EVALUATOR not in permissions.roles_on(request.user, appraisal):
         raise PermissionDenied(_("Seul l'évaluateur rédige le compte rendu."))
     detail_url = reverse("appraisal:detail", kwargs={"pk": appraisal.pk})
     if appraisal.state not in EDITABLE:
@@ -410,7 +396,7 @@ def edit(request, pk):
         return _render_edit(request, appraisal, form, status=400)
     try:
         services.save_draft(appraisal_id=appraisal.pk, actor=request.user, answers=form.answers)
-    except workflow.InvalidTransition as exc:
+    except Conflict as exc:
         messages.error(request, str(exc))
         return redirect(detail_url)
     except ValidationError as exc:
@@ -421,13 +407,8 @@ def edit(request, pk):
         messages.success(request, _("Brouillon enregistré."))
         return redirect("appraisal:edit", pk=appraisal.pk)
     try:
-        workflow.perform(
-            appraisal_id=appraisal.pk,
-            action="notify",
-            actor=request.user,
-            params={"reason": request.POST.get("late_reason", "")},
-        )
-    except workflow.InvalidTransition as exc:
+        Notify(appraisal.pk, user=request.user, params={"reason": request.POST.get("late_reason", "")}).execute()
+    except Conflict as exc:
         messages.error(
             request, _("Brouillon enregistré, mais le compte rendu n'est pas notifié : %(why)s") % {"why": exc}
         )
@@ -446,7 +427,7 @@ def edit(request, pk):
 
 
 def _render_edit(request, appraisal, form, *, status=200, notify_refused=False):
-    dl = deadlines(appraisal)
+    dl = time_limits(appraisal)
     context = {
         "appraisal": appraisal,
         "form": form,
@@ -471,16 +452,14 @@ def autosave(request, pk):
     appraisal = selectors.appraisals_visible_to(request.user).filter(pk=pk).first()
     if appraisal is None:
         return JsonResponse({"detail": _("Entretien introuvable.")}, status=404)
-    mine = workflow.roles_on(request.user, appraisal)
+    mine = permissions.roles_on(request.user, appraisal)
     content = any(key.startswith("s__") for key in request.POST)
     try:
         if content:
-            if workflow.EVALUATOR not in mine:
+            if EVALUATOR not in mine:
                 raise PermissionDenied(_("Seul l'évaluateur rédige le compte rendu."))
             if appraisal.state not in EDITABLE:
-                raise workflow.InvalidTransition(
-                    _("Le compte rendu est figé depuis sa notification : il ne peut plus être modifié.")
-                )
+                raise Conflict(_("Le compte rendu est figé depuis sa notification : il ne peut plus être modifié."))
             form = ContentForm(
                 snapshot=appraisal.campaign.template_snapshot,
                 carried=_carried(appraisal),
@@ -505,7 +484,7 @@ def autosave(request, pk):
             return JsonResponse({"detail": _("Rien à enregistrer.")}, status=400)
     except PermissionDenied as exc:
         return JsonResponse({"detail": str(exc)}, status=403)
-    except workflow.InvalidTransition as exc:
+    except Conflict as exc:
         return JsonResponse({"detail": str(exc)}, status=409)
     except ValidationError as exc:
         return JsonResponse({"detail": " ".join(exc.messages)}, status=400)
@@ -527,7 +506,7 @@ def observations(request, pk):
         services.save_draft(
             appraisal_id=appraisal.pk, actor=request.user, observations=request.POST.get("observations", "")
         )
-    except workflow.InvalidTransition as exc:
+    except Conflict as exc:
         messages.error(request, str(exc))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

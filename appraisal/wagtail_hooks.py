@@ -13,7 +13,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 
-from appraisal import selectors
+from appraisal import permissions
 from appraisal.admin_views import LAUNCH_ACTION, AppraisalViewSetGroup
 
 register_snippet(AppraisalViewSetGroup)
@@ -21,7 +21,7 @@ register_snippet(AppraisalViewSetGroup)
 
 class DashboardsMenuItem(MenuItem):
     def is_shown(self, request):
-        return selectors.can_view_all(request.user)
+        return permissions.can_view_all(request.user)
 
 
 @hooks.register(AppraisalViewSetGroup.submenu_hook)

@@ -21,12 +21,11 @@ class CmsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from . import auth_security, checks, converters, dashboard, seed  # noqa: F401  (registries, checks, <id:> converter)
+        from . import auth_security, checks, converters, dashboard, navigation, seed  # noqa: F401  (registries, checks, <id:> converter)
 
-        user_logged_in.connect(
-            auth_security.expire_agent_sessions_at_browser_close, dispatch_uid="cms.session_expiry"
-        )
+        user_logged_in.connect(auth_security.expire_agent_sessions_at_browser_close, dispatch_uid="cms.session_expiry")
         post_migrate.connect(create_cache_table, sender=self, dispatch_uid="cms.create_cache_table")
 
         dashboard.register_panel(dashboard.ProfilePanel())
+        navigation.register(navigation.NavItem("cms.mon_espace", _("Mon espace"), "cms:mon_espace", 0, "mon_espace"))
         seed.register_seeder("cms.pages", seed.seed_pages, order=10)

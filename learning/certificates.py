@@ -1,10 +1,7 @@
 """Training certificates ("attestations de formation"): PDF rendering, storage, verification.
 
 The PDF is rendered by WeasyPrint from ``learning/pdf/certificate.html`` with the CSS
-inlined, so that rendering needs no HTTP request at all: the URL fetcher only serves
-``data:`` URIs and ``file://`` paths under the project's static directories, and refuses
-everything else (a template or a rich-text value can never make the worker fetch a URL
-of the intranet, nor call the site itself).
+inlined, through ``cms.pdf`` (local files only: no HTTP request at all).
 
 The file is stored once, on the private storage (``settings.PRIVATE_ROOT``, never under a
 public URL), as ``certificates/<year of completion>/<code>.pdf``.
@@ -13,23 +10,17 @@ public URL), as ``certificates/<year of completion>/<code>.pdf``.
 import base64
 import logging
 import mimetypes
-import os
-from pathlib import Path
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 import segno
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
+from cms import pdf
+from cms.pdf import display_name, french_date
 from learning.choices import EnrollmentStatus
 from learning.models import Enrollment
 
@@ -53,79 +44,7 @@ def verification_url(code):
     return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
 
 
-# --- local-only URL fetcher ------------------------------------------------------------------
-
-
-class RefusedURL(ValueError):
-    """A resource the certificate renderer will not fetch."""
-
-
-def static_roots():
-    """Directories whose files the renderer may read: STATIC_ROOT and every static finder location."""
-    from django.contrib.staticfiles.finders import get_finders
-
-    roots = []
-    if settings.STATIC_ROOT:
-        roots.append(Path(settings.STATIC_ROOT))
-    for finder in get_finders():
-        for storage in getattr(finder, "storages", {}).values():
-            location = getattr(storage, "location", None)
-            if location:
-                roots.append(Path(location))
-    unique = []
-    for root in roots:
-        resolved = Path(os.path.realpath(root))
-        if resolved.is_dir() and resolved not in unique:
-            unique.append(resolved)
-    return unique
-
-
-def static_base_url():
-    """``file://`` URL of the local static directory, used as WeasyPrint's base_url."""
-    roots = static_roots()
-    base = roots[0] if roots else Path(settings.BASE_DIR)
-    return path2url(str(base)).rstrip("/") + "/"
-
-
-class LocalURLFetcher(URLFetcher):
-    """Serves ``data:`` URIs and files under the static directories; refuses the rest.
-
-    No network access whatsoever: http(s), ftp and files elsewhere on disk raise
-    :class:`RefusedURL` (WeasyPrint logs a warning and leaves the resource out).
-    """
-
-    def __init__(self, roots=None, **kwargs):
-        super().__init__(allowed_protocols=("data", "file"), allow_redirects=False, **kwargs)
-        self.roots = [Path(os.path.realpath(r)) for r in (roots if roots is not None else static_roots())]
-
-    def fetch(self, url, headers=None):
-        scheme = urlsplit(url).scheme.lower()
-        if scheme == "data":
-            return super().fetch(url, headers)  # decoded by urllib's DataHandler, in memory
-        if scheme != "file":
-            raise RefusedURL(f"Ressource refusée (seuls les fichiers statiques locaux sont autorisés) : {url}")
-        parts = urlsplit(url)
-        if parts.netloc not in ("", "localhost"):
-            raise RefusedURL(f"Ressource refusée (hôte distant) : {url}")
-        path = Path(os.path.realpath(url2pathname(parts.path)))
-        if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
-            raise RefusedURL(f"Ressource refusée (hors des répertoires statiques) : {url}")
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(path2url(str(path)), path.read_bytes(), {"Content-Type": content_type})
-
-
 # --- rendering -------------------------------------------------------------------------------
-
-
-def french_date(moment):
-    """« 1er mars 2026 », « 12 mars 2026 » (local date of an aware datetime)."""
-    if moment is None:
-        return ""
-    day = timezone.localtime(moment).date() if hasattr(moment, "hour") else moment
-    text = formats.date_format(day, "j F Y")
-    if day.day == 1 and translation.get_language() == "fr":
-        text = "1er" + text[1:]
-    return text
 
 
 def _duration(minutes):
@@ -176,14 +95,6 @@ def qr_data_uri(url):
     return segno.make(url, error="m", micro=False).svg_data_uri(scale=4, border=0, dark="#000000")
 
 
-def display_name(user):
-    """« Prénom NOM », as French administrative documents write names."""
-    first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
-    if first or last:
-        return " ".join(part for part in (first, last.upper()) if part)
-    return user.get_username()
-
-
 def certificate_context(enrollment, *, now=None):
     now = now or timezone.now()
     code = enrollment.certificate_code
@@ -216,9 +127,7 @@ def render_certificate_pdf(enrollment, *, language=None):
     """The certificate of a completed enrolment, as PDF bytes (A4 landscape)."""
     if not enrollment.certificate_code:
         raise ValueError("Cette inscription n'a pas de code d'attestation.")
-    html = certificate_html(enrollment, language=language)
-    document = HTML(string=html, base_url=static_base_url(), url_fetcher=LocalURLFetcher())
-    return document.write_pdf()
+    return pdf.render_pdf(certificate_html(enrollment, language=language))
 
 
 # --- storage ---------------------------------------------------------------------------------
@@ -248,29 +157,21 @@ def ensure_certificate_file(enrollment_id):
     enrollment = Enrollment.objects.select_related("agent__user", "course").get(pk=enrollment_id)
     if not _needs_file(enrollment):
         return enrollment
-    pdf = render_certificate_pdf(enrollment)
-    storage = enrollment.certificate_file.storage
-    stored = None
-    try:
-        with transaction.atomic():
-            locked = (
-                Enrollment.objects.select_for_update()
-                .only("pk", "status", "completed_at", "certificate_code", "certificate_file", "updated_at")
-                .get(pk=enrollment_id)
-            )
-            if not _needs_file(locked) or locked.certificate_code != enrollment.certificate_code:
-                enrollment.certificate_file.name = locked.certificate_file.name
-                return enrollment  # another worker stored it meanwhile
-            stored = storage.save(certificate_file_name(enrollment), ContentFile(pdf))
-            locked.certificate_file.name = stored
-            locked.save(update_fields=["certificate_file", "updated_at"])
-    except BaseException:
-        if stored:
-            storage.delete(stored)
-        raise
-    enrollment.certificate_file.name = stored
-    enrollment.updated_at = locked.updated_at
-    return enrollment
+
+    def decide(locked):
+        if not _needs_file(locked) or locked.certificate_code != enrollment.certificate_code:
+            enrollment.certificate_file.name = locked.certificate_file.name
+            return enrollment  # another worker stored it meanwhile
+        return pdf.STORE
+
+    return pdf.render_and_store(
+        enrollment,
+        "certificate_file",
+        certificate_file_name(enrollment),
+        lambda: render_certificate_pdf(enrollment),
+        decide=decide,
+        fields=("status", "completed_at", "certificate_code"),
+    )
 
 
 # --- public verification -------------------------------------------------------------------------

@@ -20,6 +20,20 @@ class EnrollmentSource(models.TextChoices):
     APPRAISAL_NEED = "appraisal_need", _("Besoin issu de l'entretien professionnel")
 
 
+class EventSource(models.TextChoices):
+    """What caused an enrolment's status change (``EnrollmentEvent.source``)."""
+
+    SELF = "self", _("Inscription volontaire")
+    ASSIGNMENT = "assignment", _("Assignation")
+    IMPORT = "import", _("Import des agents")
+    APPRAISAL = "appraisal", _("Entretien professionnel")
+    LESSON = "lesson", _("Leçon")
+    QUIZ = "quiz", _("Quiz")
+    PACKAGE = "package", _("Module SCORM")
+    EXPIRY = "expiry", _("Expiration")
+    HR_GRANT = "hr_grant", _("Nouvelle inscription accordée")
+
+
 class ReminderKind(models.TextChoices):
     DUE_SOON = "due_soon", _("Échéance dans 7 jours")
     OVERDUE = "overdue", _("En retard")

@@ -19,6 +19,7 @@ from cms.dashboard import Panel
 from learning import selectors
 from learning.choices import OPEN_STATUSES, EnrollmentStatus
 from learning.models import CourseIndexPage
+from learning.permissions import can_view_team
 
 TEAM_OVERDUE_SHOWN = 5
 
@@ -138,7 +139,7 @@ class TeamTrainingPanel(Panel):
         if agent is None:
             return False
         if not hasattr(request, "_learning_is_manager"):
-            request._learning_is_manager = cms_selectors.is_manager(agent)
+            request._learning_is_manager = can_view_team(request.user)
         return request._learning_is_manager
 
     def get_context(self, request):

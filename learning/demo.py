@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.auth.models import Group, Permission
-from django.db.models import CharField, Max, Value
+from django.db import connection
+from django.db.models import CharField, Exists, F, Max, OuterRef, Value
 from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
 from wagtail.models import GroupPagePermission
@@ -27,8 +28,9 @@ from cms.dates import add_months
 from cms.models import OrgUnit
 from cms.services import ensure_home_page
 from learning import services
-from learning.choices import EnrollmentSource, EnrollmentStatus
-from learning.models import Assignment, CourseIndexPage, CoursePage, Enrollment, LessonPage, QuizPage
+from learning.actions import TRANSITIONS
+from learning.choices import EnrollmentSource, EnrollmentStatus, EventSource
+from learning.models import Assignment, CourseIndexPage, CoursePage, Enrollment, EnrollmentEvent, LessonPage, QuizPage
 
 INDEX_SLUG = "formations"
 RGPD = "rgpd"
@@ -1372,12 +1374,17 @@ class DemoEnrollments:
         _complete(agent.user, self.courses[slug], COURSES_BY_SLUG[slug])
         spec = COURSES_BY_SLUG[slug]
         completed_at = self.now - timedelta(days=30 * (spec.validity_months or 12) + 20)
-        Enrollment.objects.filter(agent=agent, course=self.courses[slug], status=EnrollmentStatus.COMPLETED).update(
+        cycle = Enrollment.objects.filter(agent=agent, course=self.courses[slug], status=EnrollmentStatus.COMPLETED)
+        cycle.update(
             started_at=completed_at - timedelta(days=2),
             completed_at=completed_at,
             expires_at=add_months(completed_at, spec.validity_months or 12),
             updated_at=completed_at,
         )
+        # The history goes back in time with the dates.
+        events = EnrollmentEvent.objects.filter(enrollment__in=cycle)
+        events.exclude(to_status=EnrollmentStatus.COMPLETED).update(at=completed_at - timedelta(days=2))
+        events.filter(to_status=EnrollmentStatus.COMPLETED).update(at=completed_at)
 
 
 def seed_demo_users(context, courses, assignments, now):
@@ -1429,9 +1436,52 @@ def _slices(items, count):
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+# The history written for a generated status: (from, to, source, at "started" or "completed").
+DEMO_HISTORY = {
+    EnrollmentStatus.IN_PROGRESS: [(EnrollmentStatus.NOT_STARTED, EnrollmentStatus.IN_PROGRESS, EventSource.LESSON, "started")],
+    EnrollmentStatus.FAILED: [
+        (EnrollmentStatus.NOT_STARTED, EnrollmentStatus.IN_PROGRESS, EventSource.LESSON, "started"),
+        (EnrollmentStatus.IN_PROGRESS, EnrollmentStatus.FAILED, EventSource.QUIZ, "started"),
+    ],
+    EnrollmentStatus.COMPLETED: [
+        (EnrollmentStatus.NOT_STARTED, EnrollmentStatus.IN_PROGRESS, EventSource.LESSON, "started"),
+        (EnrollmentStatus.IN_PROGRESS, EnrollmentStatus.COMPLETED, EventSource.QUIZ, "completed"),
+    ],
+}
+for _history in DEMO_HISTORY.values():  # only transitions the enrolment table declares
+    assert all(TRANSITIONS.between(before, after) for before, after, _s, _a in _history)
+
+
+def write_history(rows, *, created_at):
+    """The events the actions would have written for ``rows`` whose status the demo set
+    directly: one ``INSERT … SELECT`` per status and transition, whatever the number of
+    rows (the dates come from the rows' own ``started_at``/``completed_at``). A row gets
+    them while no event reaches its status yet; creation events move to ``created_at``."""
+    EnrollmentEvent.objects.filter(enrollment__in=rows, from_status="").update(at=created_at)
+    table = connection.ops.quote_name(EnrollmentEvent._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in ("enrollment_id", "at", "from_status", "to_status", "source", "note"))
+    with connection.cursor() as cursor:
+        for status, history in DEMO_HISTORY.items():
+            for before, after, source, when in history:
+                missing = rows.filter(status=status).exclude(
+                    Exists(EnrollmentEvent.objects.filter(enrollment=OuterRef("pk"), to_status=status))
+                )
+                select = missing.annotate(
+                    h_enrollment=F("pk"),
+                    h_at=F(f"{when}_at"),
+                    h_from=Value(str(before)),
+                    h_to=Value(str(after)),
+                    h_source=Value(str(source)),
+                    h_note=Value(""),
+                ).values_list("h_enrollment", "h_at", "h_from", "h_to", "h_source", "h_note")
+                sql, params = select.query.sql_with_params()
+                cursor.execute(f"INSERT INTO {table} ({columns}) {sql}", params)
+
+
 def spread_statuses(enrollments, profile, *, now, rng, validity_months=None, started_days_ago=(1, 40)):
     """Give ``enrollments`` (fresh ``not_started`` rows) statuses in the proportions of
-    ``profile`` (shares in %), with dates and scores varying over :data:`DATE_SLICES` slices.
+    ``profile`` (shares in %), with dates and scores varying over :data:`DATE_SLICES` slices,
+    and the matching history (:func:`write_history`, called by the seeder afterwards).
 
     One query reads the ids; then one UPDATE per slice and per batch of
     :data:`UPDATE_BATCH` ids (primary-key lookups): never a statement per enrolment.
@@ -1543,18 +1593,20 @@ def seed_learning(context):
 
     # Generated agents: realistic statuses in bulk (the demo logins keep their own story).
     for assignment, profile in fresh:
-        rows = Enrollment.objects.filter(
-            assignment=assignment, pk__gt=before, status=EnrollmentStatus.NOT_STARTED
-        ).exclude(agent_id__in=demo_agent_ids)
+        generated = Enrollment.objects.filter(assignment=assignment, pk__gt=before).exclude(
+            agent_id__in=demo_agent_ids
+        )
         is_rgpd = assignment.course_id == courses[RGPD].pk
+        started_days_ago = (1, 40) if is_rgpd else (10, PREVENTION_ASSIGNED_DAYS_AGO)
         counts = spread_statuses(
-            rows,
+            generated.filter(status=EnrollmentStatus.NOT_STARTED),
             profile,
             now=now,
             rng=rng,
             validity_months=COURSES_BY_SLUG[RGPD if is_rgpd else PREVENTION].validity_months,
-            started_days_ago=(1, 40) if is_rgpd else (10, PREVENTION_ASSIGNED_DAYS_AGO),
+            started_days_ago=started_days_ago,
         )
+        write_history(generated, created_at=now - timedelta(days=started_days_ago[1] + 1))
         context.log(
             f"  {assignment.course.title} → {assignment.org_unit.code} : "
             + ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))

@@ -3,6 +3,8 @@
 Data and invariants only; every write lives in learning/services.py.
 """
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -14,7 +16,7 @@ from wagtail.search import index
 
 from cms.storage import private_storage
 from learning.blocks import LessonStreamBlock, QuestionStreamBlock
-from learning.choices import OPEN_STATUSES, EnrollmentSource, EnrollmentStatus, ReminderKind
+from learning.choices import OPEN_STATUSES, EnrollmentSource, EnrollmentStatus, EventSource
 
 
 class CourseIndexPage(Page):
@@ -97,14 +99,56 @@ class CoursePage(Page):
         return context
 
 
-class _StepPage(Page):
-    """Common parts of lessons and quizzes."""
+@dataclass(frozen=True)
+class StepProgress:
+    """Where one enrolment stands on one step (see :class:`StepPage`).
+
+    ``done``: the step counts as completed; ``score``: a percentage to average into the
+    enrolment's score, or None when the step has no score or no result yet; ``started``:
+    the learner has a result on it (a failed quiz attempt starts the course); ``exhausted``:
+    not done and no try left (the enrolment fails)."""
+
+    done: bool = False
+    score: float | None = None
+    started: bool = False
+    exhausted: bool = False
+
+
+NOT_STARTED_STEP = StepProgress()
+
+
+class StepPage(Page):
+    """A step of a course (a child page of :class:`CoursePage`): lessons, quizzes, and any
+    step type to come (a SCORM/cmi5 package step plugs in the same way).
+
+    The step protocol, the only thing the enrolment code knows about step kinds:
+
+    - ``event_source``: the ``EventSource`` recorded on the status changes it causes
+      (opening it, completing it, failing it);
+    - ``progress_for(enrollment, step_ids)`` (classmethod): a dict ``{step id:
+      StepProgress}`` for the given steps *of this class*, read with a constant number of
+      queries (one, typically) whatever the number of steps; a step missing from the dict
+      has made no progress.
+
+    ``learning.progress.course_progress`` groups a course's live steps by class and calls
+    each class's ``progress_for`` once, so ``recompute``, the outline and the views never
+    test which kind a step is: a new step type subclasses ``StepPage``, implements the
+    two, is added to ``CoursePage.subpage_types``, and its results reach the enrolment
+    through ``learning.actions`` (a ``RecordStepResult`` subclass) like lessons and
+    quizzes, without any change to ``recompute``.
+    """
+
+    event_source = None
 
     parent_page_types = ["learning.CoursePage"]
     subpage_types = []
 
     class Meta:
         abstract = True
+
+    @classmethod
+    def progress_for(cls, enrollment, step_ids):
+        raise NotImplementedError(f"{cls.__name__} must implement progress_for()")
 
     def serve(self, request, *args, **kwargs):
         if request.method == "GET" and request.user.is_authenticated and not getattr(request, "is_preview", False):
@@ -123,19 +167,28 @@ class _StepPage(Page):
         return context
 
 
-class LessonPage(_StepPage):
+class LessonPage(StepPage):
     body = StreamField(LessonStreamBlock(), verbose_name=_("contenu"))
     estimated_minutes = models.PositiveIntegerField(_("durée estimée (minutes)"), default=10)
 
     content_panels = Page.content_panels + [FieldPanel("estimated_minutes"), FieldPanel("body")]
     search_fields = Page.search_fields + [index.SearchField("body")]
+    event_source = EventSource.LESSON
 
     class Meta:
         verbose_name = _("leçon")
         verbose_name_plural = _("leçons")
 
+    @classmethod
+    def progress_for(cls, enrollment, step_ids):
+        """Done once marked complete (one query)."""
+        done = LessonProgress.objects.filter(enrollment=enrollment, lesson_id__in=step_ids).values_list(
+            "lesson_id", flat=True
+        )
+        return {pk: StepProgress(done=True, started=True) for pk in done}
 
-class QuizPage(_StepPage):
+
+class QuizPage(StepPage):
     intro = RichTextField(_("consignes"), blank=True)
     questions = StreamField(QuestionStreamBlock(), verbose_name=_("questions"))
     pass_mark = models.PositiveSmallIntegerField(
@@ -145,6 +198,7 @@ class QuizPage(_StepPage):
         _("nombre maximal de tentatives"), default=3, help_text=_("0 : illimité.")
     )
     shuffle = models.BooleanField(_("mélanger les questions et les réponses"), default=False)
+    event_source = EventSource.QUIZ
 
     content_panels = Page.content_panels + [
         FieldPanel("intro"),
@@ -155,6 +209,30 @@ class QuizPage(_StepPage):
     class Meta:
         verbose_name = _("quiz")
         verbose_name_plural = _("quiz")
+
+    @classmethod
+    def progress_for(cls, enrollment, step_ids):
+        """Done once an attempt passed; the score is the best attempt's (passed first);
+        exhausted when the attempt limit is reached without a pass (one query)."""
+        best, counts = {}, {}
+        rows = QuizAttempt.objects.filter(enrollment=enrollment, quiz_id__in=step_ids).values_list(
+            "quiz_id", "score", "passed", "quiz__attempt_limit"
+        )
+        limits = {}
+        for quiz_id, score, passed, limit in rows:
+            counts[quiz_id] = counts.get(quiz_id, 0) + 1
+            limits[quiz_id] = limit
+            if quiz_id not in best or (passed, score) > best[quiz_id]:
+                best[quiz_id] = (passed, score)
+        return {
+            quiz_id: StepProgress(
+                done=passed,
+                score=score,
+                started=True,
+                exhausted=not passed and bool(limits[quiz_id]) and counts[quiz_id] >= limits[quiz_id],
+            )
+            for quiz_id, (passed, score) in best.items()
+        }
 
     def get_context(self, request, *args, **kwargs):
         from learning import selectors
@@ -220,6 +298,30 @@ class Enrollment(models.Model):
         return self.status in OPEN_STATUSES
 
 
+class EnrollmentEvent(models.Model):
+    """One status change of an enrolment (its history), written by learning/actions.py in
+    the same transaction as the change. ``from_status`` is empty for the creation of the
+    enrolment (a new cycle); ``actor`` is null for the system (a task, an import)."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="events", verbose_name=_("inscription"))
+    at = models.DateTimeField(_("date"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("auteur")
+    )
+    from_status = models.CharField(_("statut précédent"), max_length=20, choices=EnrollmentStatus.choices, blank=True)
+    to_status = models.CharField(_("nouveau statut"), max_length=20, choices=EnrollmentStatus.choices)
+    source = models.CharField(_("origine"), max_length=20, choices=EventSource.choices)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("événement d'inscription")
+        verbose_name_plural = _("événements d'inscription")
+        indexes = [models.Index(fields=["enrollment", "at"], name="enrollment_event_at_idx")]
+
+    def __str__(self):
+        return f"{self.enrollment_id} {self.from_status or '∅'} → {self.to_status} ({self.source})"
+
+
 class LessonProgress(models.Model):
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="lesson_progress")
     lesson = models.ForeignKey(LessonPage, on_delete=models.CASCADE, related_name="+")
@@ -277,20 +379,3 @@ class Assignment(models.Model):
 
     def __str__(self):
         return f"{self.course} → {self.org_unit}"
-
-
-class ReminderLog(models.Model):
-    """Every reminder sent; the unique key makes sending idempotent."""
-
-    kind = models.CharField(_("type"), max_length=20, choices=ReminderKind.choices)
-    key = models.CharField(_("clé"), max_length=100)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    enrollment = models.ForeignKey(Enrollment, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders")
-    sent_at = models.DateTimeField(_("envoyé le"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("relance")
-        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="reminder_once")]
-
-    def __str__(self):
-        return f"{self.kind} {self.key}"

@@ -1,6 +1,7 @@
 """Training reminders by e-mail. Safe to run every hour; never sends the same reminder twice.
 
-Kinds and keys (``ReminderLog`` is unique on (kind, key), so a key is sent at most once):
+Kinds and keys (logged in ``cms.models.ReminderLog`` as ``learning.<kind>``; unique on
+(kind, key), so a key is sent at most once):
 
 - ``due_soon``  to the agent, open enrolment due within 7 days ..... ``due_soon:<enrollment>:<due date>``
 - ``overdue``   to the agent, open enrolment past its due date ...... ``overdue:<enrollment>:<due date>``
@@ -10,22 +11,22 @@ Kinds and keys (``ReminderLog`` is unique on (kind, key), so a key is sent at mo
 
 A moved due date (or a new expiry) gives a new key, hence a new reminder.
 
-Idempotency and delivery. Candidates are selected with one query per kind (plus one for
-the keys already logged), then delivered in batches. Each batch is one transaction that
-*first* inserts its log rows, *then* sends its messages over a single SMTP connection,
-then commits:
+Idempotency and delivery (``cms.reminders.deliver``). Candidates are selected with one
+query per kind (plus one for the keys already logged), then delivered in batches. Each
+batch is one transaction that *first* claims its keys (an insert that skips the keys
+already logged), *then* sends its messages over a single SMTP connection, then commits:
 
-- two concurrent runs cannot both send: the second one's insert of the same (kind, key)
-  waits on the unique index until the first commits, then fails; its batch rolls back
-  and is retried against the keys now logged, so it sends only what is left;
+- two concurrent runs cannot both send: the second one's claim of the same (kind, key)
+  waits on the unique index until the first commits, then skips it: it sends only what
+  is left;
 - a message the mail server refuses is un-logged in the same transaction (its row is
   deleted before commit), so the next hourly run tries it again: no reminder is lost
   because of a transient SMTP error;
 - the remaining window is a crash (process killed, database gone) between a message being
   accepted by the mail server and the commit of its batch: those few messages may be
-  sent again on the next run. Logging and committing *before* sending would close that
-  window but lose every message of a batch whose sending fails — for reminders a rare
-  duplicate is the better failure.
+  sent again on the next run (``at_most_once=False``). Logging and committing *before*
+  sending would close that window but lose every message of a batch whose sending
+  fails — for training reminders a rare duplicate is the better failure.
 
 Inactive agents (``Agent.active`` or ``User.is_active`` false) and accounts without an
 e-mail address receive nothing; unpublished courses are not reminded.
@@ -36,17 +37,18 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
+from django.core.mail import EmailMultiAlternatives
 from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from wagtail.models import Site
 
-from learning.certificates import french_date
+from cms import reminders as cms_reminders
+from cms.models import ReminderLog
+from cms.pdf import french_date
 from learning.choices import EnrollmentStatus, ReminderKind
-from learning.models import Enrollment, ReminderLog
+from learning.models import Enrollment
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ DIGEST_NOT_BEFORE_HOUR = 7
 DIGEST_MAX_ROWS = 50
 BATCH = 200
 LANGUAGE = "fr"
+NAMESPACE = "learning"  # ReminderLog kinds: learning.due_soon, learning.overdue…
 TEAM_PATH = "/formation/equipe/formations/"
 MY_SPACE_PATH = "/mon-espace/"
 
@@ -79,6 +82,11 @@ class Reminder:
     enrollment_id: int | None = None
     rows: int = 1  # enrolments mentioned (1, or the digest's length)
     extra: dict = field(default_factory=dict)
+
+    @property
+    def object_id(self):
+        """What the log row points to: the enrolment (none for a digest)."""
+        return self.enrollment_id
 
     def message(self, connection=None):
         message = EmailMultiAlternatives(
@@ -198,7 +206,9 @@ def _agent_reminders(kind, condition, date_field, common):
     if not rows:
         return []
     logged = set(
-        ReminderLog.objects.filter(kind=kind, enrollment_id__in=candidates.values("pk")).values_list("key", flat=True)
+        ReminderLog.objects.filter(
+            kind=cms_reminders.log_kind(NAMESPACE, kind), object_id__in=candidates.values("pk")
+        ).values_list("key", flat=True)
     )
     urls = _course_urls(rows)
     reminders = []
@@ -235,7 +245,9 @@ def _digest_reminders(now, common):
         return []
     week = _week_label(local_now)
     kind = ReminderKind.MANAGER_DIGEST
-    already = ReminderLog.objects.filter(kind=kind, user_id=OuterRef("agent__manager__user_id"), key__endswith=f":{week}")
+    already = ReminderLog.objects.filter(
+        kind=cms_reminders.log_kind(NAMESPACE, kind), user_id=OuterRef("agent__manager__user_id"), key__endswith=f":{week}"
+    )
     rows = list(
         Enrollment.objects.filter(
             Q(agent__active=True, agent__user__is_active=True),
@@ -310,61 +322,13 @@ def collect(now=None):
 # --- delivery ----------------------------------------------------------------------------------
 
 
-def _claimed(batch):
-    keys = {r.key for r in batch}
-    kinds = {r.kind for r in batch}
-    return set(ReminderLog.objects.filter(kind__in=kinds, key__in=keys).values_list("kind", "key"))
-
-
-def _deliver_batch(batch, connection):
-    """Log, send and commit one batch; return (sent, failed). See the module docstring."""
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                taken = _claimed(batch)
-                todo = [r for r in batch if (r.kind, r.key) not in taken]
-                if not todo:
-                    return [], []
-                ReminderLog.objects.bulk_create(
-                    [ReminderLog(kind=r.kind, key=r.key, user_id=r.user_id, enrollment_id=r.enrollment_id) for r in todo]
-                )
-                sent, failed = [], []
-                for reminder in todo:
-                    try:
-                        ok = connection.send_messages([reminder.message(connection)])
-                    except Exception:
-                        logger.exception("Relance non envoyée : %s", reminder.key)
-                        ok = 0
-                    (sent if ok else failed).append(reminder)
-                if failed:  # un-log them: the next run tries again
-                    ReminderLog.objects.filter(
-                        kind__in={r.kind for r in failed}, key__in=[r.key for r in failed]
-                    ).delete()
-                return sent, failed
-        except IntegrityError:
-            # A concurrent run logged some of these keys first: look again at what is left.
-            logger.info("Relances déjà prises par une exécution concurrente ; nouvelle tentative.")
-    return [], []
-
-
 def deliver(reminders):
     """Send ``reminders`` (from :func:`collect`) over one connection; return (sent, failed)."""
-    sent, failed = [], []
-    if not reminders:
-        return sent, failed
-    with get_connection() as connection:
-        for start in range(0, len(reminders), BATCH):
-            batch_sent, batch_failed = _deliver_batch(reminders[start : start + BATCH], connection)
-            sent += batch_sent
-            failed += batch_failed
-    return sent, failed
+    return cms_reminders.deliver(reminders, namespace=NAMESPACE, batch_size=BATCH, at_most_once=False)
 
 
 def counts(reminders):
-    result = {kind: 0 for kind in ReminderKind.values}
-    for reminder in reminders:
-        result[reminder.kind] += 1
-    return result
+    return cms_reminders.counts(reminders, ReminderKind.values)
 
 
 def send_all(now=None, *, dry_run=False):
@@ -372,8 +336,7 @@ def send_all(now=None, *, dry_run=False):
 
     With ``dry_run`` nothing is sent nor written: the counts are those that would be sent.
     """
-    reminders = collect(now)
-    if dry_run:
-        return {**counts(reminders), "failed": 0}
-    sent, failed = deliver(reminders)
-    return {**counts(sent), "failed": len(failed)}
+    return cms_reminders.send_all(
+        collect, ReminderKind.values, namespace=NAMESPACE, now=now, dry_run=dry_run, batch_size=BATCH,
+        at_most_once=False,
+    )

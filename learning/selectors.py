@@ -7,8 +7,9 @@ from django.utils.dateparse import parse_datetime
 from cms import selectors as cms_selectors
 from cms.models import Agent, OrgUnit
 from learning.choices import OPEN_STATUSES, EnrollmentStatus
-from learning.models import CoursePage, Enrollment, LessonPage, LessonProgress, QuizAttempt, QuizPage
-from learning.permissions import can_view_all_completions
+from learning.models import CoursePage, Enrollment, QuizAttempt, StepPage
+from learning.permissions import can_view_all_completions, visible_enrollments_filter
+from learning.progress import course_progress
 
 
 def published_courses():
@@ -53,12 +54,10 @@ def course_outline(user, course, current=None):
     enrollment = open_enrollment(agent, course)
     if enrollment is None and agent is not None:  # show the last closed cycle (failed/expired)
         enrollment = Enrollment.objects.filter(agent=agent, course=course).order_by("-cycle").first()
-    steps = list(course.get_children().live().specific().order_by("path"))
-    done = set()
-    if enrollment is not None:
-        done |= set(LessonProgress.objects.filter(enrollment=enrollment).values_list("lesson_id", flat=True))
-        done |= set(QuizAttempt.objects.filter(enrollment=enrollment, passed=True).values_list("quiz_id", flat=True))
-    outline = [{"page": step, "done": step.pk in done, "is_quiz": isinstance(step, QuizPage)} for step in steps]
+    steps = [step for step in course.get_children().live().specific().order_by("path") if isinstance(step, StepPage)]
+    progress = course_progress(enrollment, steps).steps
+    done = {pk for pk, step_progress in progress.items() if step_progress.done}
+    outline = [{"page": step, "done": step.pk in done, "kind": step._meta.verbose_name} for step in steps]
     index = next((i for i, item in enumerate(outline) if current is not None and item["page"].pk == current.pk), None)
     resume = None
     if enrollment is not None and enrollment.last_step_id:
@@ -120,13 +119,8 @@ def my_enrollments(user):
 def completions_visible_to(user):
     """HR / service accounts: every enrolment; a manager: their reports' (all levels) and
     their own; an agent: their own; anyone else: nothing."""
-    base = Enrollment.objects.all()
-    if can_view_all_completions(user):
-        return base
-    agent = cms_selectors.agent_for_user(user)
-    if agent is None:
-        return base.none()
-    return base.filter(Q(agent_id__in=cms_selectors.reports_subquery(agent.pk)) | Q(agent_id=agent.pk))
+    scope = visible_enrollments_filter(user)
+    return Enrollment.objects.all() if scope is None else Enrollment.objects.filter(scope)
 
 
 class FilterError(ValueError):
@@ -257,11 +251,6 @@ def completion_by_unit(parent=None, *, course_id=None, now=None):
             }
         )
     return rows
-
-
-def lesson_or_quiz(page_id):
-    page = LessonPage.objects.live().filter(pk=page_id).first()
-    return page or QuizPage.objects.live().filter(pk=page_id).first()
 
 
 # --- completion API: visibility shaped for paging (appended with learning/api) ---------------

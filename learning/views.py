@@ -6,14 +6,13 @@ messages) and serve the team and HR reports. Every report runs a constant number
 queries whatever the number of rows; exports stream.
 """
 
-import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -24,15 +23,18 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cms import selectors as cms_selectors
 from cms.converters import parse_id
+from cms.csvstream import streaming_csv_response
+from cms.exceptions import Conflict
 from cms.models import OrgUnit
 from learning import charts, selectors, services
+from learning.actions import TRANSITIONS
 from learning.choices import EnrollmentStatus
 from learning.models import CoursePage, Enrollment, LessonPage, QuizPage
-from learning.permissions import can_view_hr_report
+from learning.permissions import can_view_hr_report, can_view_team
 
 TEAM_PAGE_SIZE = 100
 SHORT_ANSWER_MAX_LENGTH = 200
-ERRORS = (PermissionDenied, ValidationError, services.Conflict)
+ERRORS = (PermissionDenied, ValidationError, Conflict)
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -181,9 +183,9 @@ def submit_quiz(request, quiz_id):
 
 
 def _team_params(request):
-    agent = cms_selectors.agent_for_user(request.user)
-    if not cms_selectors.is_manager(agent):
+    if not can_view_team(request.user):
         raise PermissionDenied(_("Cette page est réservée aux encadrants."))
+    agent = cms_selectors.agent_for_user(request.user)
     all_levels = request.GET.get("levels") == "all"
     course_id = _int_or_none(request.GET.get("course"))
     return agent, all_levels, course_id
@@ -209,13 +211,9 @@ def team(request):
         "course_id": course_id,
         "courses": courses,
         "export_query": request.GET.urlencode(),
+        "grantable_statuses": TRANSITIONS.sources_of("grant_new_cycle"),
     }
     return render(request, "learning/team.html", context)
-
-
-class _Echo:
-    def write(self, value):
-        return value
 
 
 # A cell starting like a formula would be evaluated by a spreadsheet (CSV injection).
@@ -268,19 +266,8 @@ def team_export(request):
     """The team table as CSV (";" and a BOM, as French spreadsheets expect), streamed."""
     agent, all_levels, course_id = _team_params(request)
     rows = selectors.team_enrollments(agent, all_levels=all_levels, course_id=course_id)
-    writer = csv.writer(_Echo(), delimiter=";")
-
-    def stream():
-        yield "\ufeff"
-        for row in team_csv_rows(rows):
-            yield writer.writerow(row)
-
     filename = f"formations-equipe-{timezone.localdate().isoformat()}.csv"
-    return StreamingHttpResponse(
-        stream(),
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private, no-store"},
-    )
+    return streaming_csv_response(team_csv_rows(rows), filename)
 
 
 @login_required

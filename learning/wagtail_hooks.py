@@ -36,14 +36,13 @@ from wagtail.log_actions import log as log_action
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from cms import roles
 from cms.admin_views import OrgUnitSubtreeFilter, ServiceFormMixin, StableOrderingMixin, search_by_terms
 from cms.forms import org_units_in_tree_order
 from learning import services, tasks
 from learning.choices import EnrollmentStatus
 from learning.forms import AssignmentForm
 from learning.models import Assignment, CoursePage, Enrollment
-from learning.permissions import can_view_all_completions
+from learning.permissions import can_view_all_completions, users_who_view_all_completions
 
 ENROLLMENT_SEARCH_FIELDS = ["agent__user__last_name", "agent__user__first_name", "agent__employee_number"]
 
@@ -60,13 +59,7 @@ class EnrollmentPermissionPolicy(ModelPermissionPolicy):
         users = get_user_model().objects.filter(is_active=True)
         if "view" not in actions:
             return users.none()
-        perm = {"content_type__app_label": "learning", "codename": "view_all_completions"}
-        return users.filter(
-            Q(is_superuser=True)
-            | Q(groups__name=roles.HR)
-            | Q(user_permissions__in=Permission.objects.filter(**perm))
-            | Q(groups__permissions__in=Permission.objects.filter(**perm))
-        ).distinct()
+        return users_who_view_all_completions(users)
 
 
 # Registered before any view asks for a policy (Wagtail would otherwise create a fallback).

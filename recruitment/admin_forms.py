@@ -1,5 +1,5 @@
 """Forms of the recruitment admin. They only shape the input: every rule is checked again
-by the services (``recruitment.services``, ``recruitment.interviews``), whose
+by the actions and services (``recruitment.actions``, ``recruitment.interviews``), whose
 ``ValidationError`` lands on the field it names (see ``add_service_errors``)."""
 
 from django import forms
@@ -8,13 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.widgets import AdminDateTimeInput
 
 from cms.converters import parse_id
-from recruitment import interviews, messages, selectors
-from recruitment.choices import PIPELINE, ApplicationStatus, MessageKind, OpeningState, Recommendation
+from recruitment import interviews, messages, selectors, workflow
+from recruitment.choices import ApplicationStatus, MessageKind, OpeningState, Recommendation
 from recruitment.models import Application, MessageTemplate
-
-# Statuses a recruiter may move an application to (withdrawal is the candidate's, and
-# cancellation happens when the opening is closed).
-MOVE_TARGETS = [*PIPELINE, ApplicationStatus.REJECTED, ApplicationStatus.OFFER_DECLINED]
 
 
 def add_service_errors(form, error, aliases=None):
@@ -42,8 +38,17 @@ class IdsChoiceField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
+class MoveStatusField(forms.ChoiceField):
+    """Offers the moves the table declares from the current status; accepts any status, so
+    that a move that became impossible (another recruiter moved the application meanwhile)
+    is refused by the action with its sentence rather than as an "invalid choice"."""
+
+    def valid_value(self, value):
+        return value in ApplicationStatus.values
+
+
 class MoveForm(forms.Form):
-    status = forms.ChoiceField(label=_("Nouvelle étape"))
+    status = MoveStatusField(label=_("Nouvelle étape"))
     reason = forms.CharField(
         label=_("Motif"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Obligatoire pour un refus, une réouverture ou un retour à une étape précédente. "
@@ -54,8 +59,9 @@ class MoveForm(forms.Form):
     def __init__(self, *args, application, **kwargs):
         super().__init__(*args, **kwargs)
         opening = application.opening
+        self.targets = workflow.targets(application.status)
         self.fields["status"].choices = [("", _("Choisir une étape"))] + [
-            (status, opening.stage_label(status)) for status in MOVE_TARGETS if status != application.status
+            (status, opening.stage_label(status)) for status in self.targets
         ]
 
 

@@ -7,8 +7,9 @@
 * "Mes évaluations" (interviewers): their own scorecards and the form to submit them.
 
 Reads come from ``recruitment.selectors`` (lists filtered in the queryset, fixed number of
-queries); every POST goes through ``recruitment.services`` or ``recruitment.interviews``,
+queries); every POST goes through ``recruitment.actions`` or ``recruitment.interviews``,
 whose ``ValidationError`` becomes field errors and whose ``Conflict`` becomes a message.
+The moves offered on an application are those ``recruitment.workflow`` declares.
 A ``PermissionDenied`` is turned by Wagtail into a redirect to the dashboard with a
 message; what a user may not see at all (another opening's application, somebody else's
 scorecard) answers 404.
@@ -32,7 +33,8 @@ from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.ui.tables import Column, StatusTagColumn, TitleColumn
 from wagtail.admin.views.generic.base import BaseListingView, WagtailAdminTemplateMixin
 
-from recruitment import interviews, permissions, selectors, services
+from cms.exceptions import Conflict
+from recruitment import actions, interviews, permissions, selectors, workflow
 from recruitment.admin_forms import (
     BulkRejectForm,
     CloseOpeningForm,
@@ -41,7 +43,7 @@ from recruitment.admin_forms import (
     ScorecardForm,
     add_service_errors,
 )
-from recruitment.choices import ACTIVE, PIPELINE, TERMINAL, ApplicationStatus, OpeningState
+from recruitment.choices import PIPELINE, ApplicationStatus, OpeningState
 from recruitment.models import ApplicationEvent, JobOpeningPage, Scorecard
 
 HOME = {"url": reverse_lazy("wagtailadmin_home"), "label": gettext_lazy("Tableau de bord")}
@@ -81,11 +83,11 @@ def opening_deadline(opening):
 
 class OpeningStateColumn(StatusTagColumn):
     def get_value(self, instance):
-        return OpeningState(instance.state).label
+        return OpeningState(instance.recruitment_state).label
 
     def get_cell_context_data(self, instance, parent_context):
         context = super().get_cell_context_data(instance, parent_context)
-        context["primary"] = instance.state == OpeningState.OPEN
+        context["primary"] = instance.recruitment_state == OpeningState.OPEN
         return context
 
 
@@ -107,8 +109,9 @@ class OpeningIndexView(BaseListingView):
         return [HOME, {"url": "", "label": self.get_page_title()}]
 
     def get_base_queryset(self):
-        return selectors.with_status_counts(selectors.openings_managed_by(self.request.user)).only(
-            "pk", "title", "reference", "state", "application_deadline", "anonymised_screening"
+        openings = selectors.with_recruitment_state(selectors.openings_managed_by(self.request.user))
+        return selectors.with_status_counts(openings).only(
+            "pk", "title", "reference", "application_deadline", "anonymised_screening", "recruitment_status__state"
         )
 
     def order_queryset(self, queryset):
@@ -128,7 +131,7 @@ class OpeningIndexView(BaseListingView):
             Column("reference", label=_("Référence"), sort_key="reference"),
             Column("application_deadline", label=_("Date limite"), accessor=opening_deadline,
                    sort_key="application_deadline"),
-            OpeningStateColumn("state", label=_("État"), sort_key="state"),
+            OpeningStateColumn("opening_state", label=_("État"), sort_key="opening_state"),
         ]
         columns += [Column(f"n_{status}", label=ApplicationStatus(status).label) for status in PIPELINE]
         columns.append(Column("n_closed", label=_("Closes")))
@@ -140,8 +143,8 @@ class OpeningIndexView(BaseListingView):
 
 class OpeningMixin:
     def get_opening(self):
-        opening = get_object_or_404(JobOpeningPage.objects.all(), pk=self.kwargs["pk"])
-        require(services.can_manage(self.request.user, opening), _("Vous ne gérez pas ce recrutement."))
+        opening = get_object_or_404(selectors.with_recruitment_state(JobOpeningPage.objects.all()), pk=self.kwargs["pk"])
+        require(permissions.can_manage(self.request.user, opening), _("Vous ne gérez pas ce recrutement."))
         return opening
 
 
@@ -170,20 +173,21 @@ class BoardView(OpeningMixin, AdminPage):
         for application in closed.object_list:
             application.opening = opening
             application.display_name = selectors.display_name(application, opening)
-        is_open = opening.state == OpeningState.OPEN
+        is_open = opening.recruitment_state == OpeningState.OPEN
         selected = set()
         if self.bulk_form is not None and self.bulk_form.is_bound:
             selected = {str(pk) for pk in self.bulk_form.data.getlist("applications")}
         board = selectors.board(opening)
+        rejectable = workflow.MOVES["reject"].sources  # the cards that bulk rejection may take
         for column in board.columns:
-            column.selectable = is_open and column.status in ACTIVE
+            column.selectable = is_open and column.status in rejectable
         context.update(
             opening=opening,
             board=board,
             board_url=reverse("recruitment_admin:board", args=[opening.pk]),
             closed_range=closed.paginator.get_elided_page_range(closed.number),
             is_open=is_open,
-            state_label=OpeningState(opening.state).label,
+            state_label=OpeningState(opening.recruitment_state).label,
             closed_page=closed,
             selected=selected,
             bulk_form=(self.bulk_form or BulkRejectForm(opening=opening)) if is_open else None,
@@ -200,13 +204,13 @@ class BulkRejectView(BoardView):
         self.bulk_form = form = BulkRejectForm(request.POST, opening=opening)
         if form.is_valid():
             try:
-                batch, count = services.bulk_reject(
+                batch, count = actions.bulk_reject(
                     application_ids=[a.pk for a in form.cleaned_data["applications"]], actor=request.user,
                     reason=form.cleaned_data["reason"], send=form.send,
                 )
             except ValidationError as error:
                 add_service_errors(form, error)
-            except services.Conflict as error:
+            except Conflict as error:
                 messages.error(request, str(error))
                 return redirect("recruitment_admin:board", opening.pk)
             else:
@@ -236,8 +240,8 @@ class UndoBatchView(View):
             raise Http404
         opening_id = event.application.opening_id
         try:
-            count = services.undo_batch(batch=batch, actor=request.user)
-        except (ValidationError, services.Conflict) as error:
+            count = actions.undo_batch(batch=batch, actor=request.user)
+        except (ValidationError, Conflict) as error:
             messages.error(request, " ".join(error.messages) if isinstance(error, ValidationError) else str(error))
         else:
             messages.success(request, ngettext("%(count)s candidature remise à son étape précédente.",
@@ -251,20 +255,24 @@ class CloseOpeningView(BoardView):
 
     def post(self, request, *args, **kwargs):
         opening = self.opening
-        if opening.state != OpeningState.OPEN:
-            messages.error(request, _("Ce recrutement est déjà clos (%(state)s).") % {"state": OpeningState(opening.state).label})
+        if opening.recruitment_state != OpeningState.OPEN:
+            messages.error(request, _("Ce recrutement est déjà clos (%(state)s).")
+                           % {"state": OpeningState(opening.recruitment_state).label})
             return redirect("recruitment_admin:board", opening.pk)
         self.close_form = form = CloseOpeningForm(request.POST)
         if form.is_valid():
             try:
-                count = services.close_opening(opening=opening, state=form.cleaned_data["state"], actor=request.user)
+                count = actions.close_opening(opening=opening, state=form.cleaned_data["state"], actor=request.user)
             except ValidationError as error:
                 add_service_errors(form, error)
+            except Conflict as error:
+                messages.error(request, str(error))
+                return redirect("recruitment_admin:board", opening.pk)
             else:
                 messages.success(request, ngettext(
                     "Recrutement clôturé (%(state)s) : %(count)s candidature en cours annulée.",
                     "Recrutement clôturé (%(state)s) : %(count)s candidatures en cours annulées.", count,
-                ) % {"state": OpeningState(opening.state).label, "count": count})
+                ) % {"state": OpeningState(opening.recruitment_state).label, "count": count})
                 return redirect("recruitment_admin:board", opening.pk)
         messages.error(request, _("Le recrutement n'a pas été clôturé : corrigez les erreurs ci-dessous."))
         return self.render_to_response(self.get_context_data())
@@ -286,7 +294,7 @@ class ApplicationView(ApplicationMixin, AdminPage):
     def dispatch(self, request, *args, **kwargs):
         self.application = self.get_application()
         self.opening = self.application.opening
-        self.can_manage = services.can_manage(request.user, self.opening)
+        self.can_manage = permissions.can_manage(request.user, self.opening)
         self.check_access()
         self.identity = selectors.identity(self.application, self.opening)
         return super().dispatch(request, *args, **kwargs)
@@ -306,7 +314,7 @@ class ApplicationView(ApplicationMixin, AdminPage):
         return self.application.reference
 
     def editable(self):
-        return self.can_manage and self.opening.state == OpeningState.OPEN
+        return self.can_manage and self.opening.recruitment_state == OpeningState.OPEN
 
     def get_context_data(self, move_form=None, schedule_form=None, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -320,6 +328,8 @@ class ApplicationView(ApplicationMixin, AdminPage):
                 event.to_label = opening.stage_label(event.to_status) if event.to_status else ""
                 events.append(event)
         editable = self.editable()
+        if editable and move_form is None:
+            move_form = MoveForm(application=application)
         context.update(
             application=application,
             opening=opening,
@@ -332,10 +342,10 @@ class ApplicationView(ApplicationMixin, AdminPage):
             events=events,
             summary=interviews.scorecard_summary(application) if self.can_manage else None,
             my_scorecard=my_scorecard,
-            move_form=(move_form or MoveForm(application=application)) if editable else None,
+            move_form=move_form if editable and (move_form.targets or move_form.is_bound) else None,
             schedule_form=(
                 (schedule_form or ScheduleInterviewForm(opening=opening))
-                if editable and application.status not in TERMINAL else None
+                if editable and interviews.schedulable(application.status) else None
             ),
             days_in_stage=max((timezone.now() - application.status_changed_at).days, 0),
         )
@@ -351,17 +361,15 @@ class MoveView(ApplicationView):
         form = MoveForm(request.POST, application=application)
         if form.is_valid():
             try:
-                services.move(application_id=application.pk, to_status=form.cleaned_data["status"], actor=request.user,
-                              reason=form.cleaned_data["reason"], note=form.cleaned_data["note"])
+                moved = actions.Move(application.pk, user=request.user, params=form.cleaned_data).execute()
             except ValidationError as error:
                 add_service_errors(form, error)
-            except services.Conflict as error:
+            except Conflict as error:
                 messages.error(request, str(error))
                 return redirect("recruitment_admin:application", application.pk)
             else:
-                application.refresh_from_db(fields=["status"])
-                messages.success(request, _("Candidature %(ref)s placée à l'étape « %(stage)s ».") % {
-                    "ref": application.reference, "stage": self.opening.stage_label(application.status)})
+                messages.success(request, actions.Move.done_message % {
+                    "ref": moved.reference, "stage": self.opening.stage_label(moved.status)})
                 return redirect("recruitment_admin:application", application.pk)
         messages.error(request, _("La candidature n'a pas changé d'étape : corrigez les erreurs ci-dessous."))
         return self.render_to_response(self.get_context_data(move_form=form))
@@ -383,7 +391,7 @@ class ScheduleInterviewView(ApplicationView):
                 )
             except ValidationError as error:
                 add_service_errors(form, error, aliases={"interviewer_ids": "interviewers"})
-            except services.Conflict as error:
+            except Conflict as error:
                 messages.error(request, str(error))
                 return redirect("recruitment_admin:application", application.pk)
             else:
@@ -532,7 +540,7 @@ class ScorecardView(AdminPage):
                 )
             except ValidationError as error:
                 add_service_errors(form, error)
-            except services.Conflict as error:
+            except Conflict as error:
                 messages.error(request, str(error))
                 return redirect("recruitment_admin:scorecard", self.scorecard.pk)
             else:

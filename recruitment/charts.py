@@ -1,68 +1,16 @@
 """Server-side SVG chart (pygal) of the recruitment report: the funnel.
 
-No JavaScript: pygal's config script is left out and any <script> removed (the site's CSP
-forbids inline scripts), so the chart renders the same inline in a page, as an image and
-in a PDF. The chart carries a <title> and a <desc> (the figures in words) and is announced
-as one image; the report page also gives the data as a table. (The same treatment as
-``learning.charts`` and ``appraisal.charts``, whose filter is private to those apps.)
+The house style and the accessibility treatment (no script, <title> and <desc> giving the
+figures in words, one image) come from ``cms.charts``, as for the other apps' charts; this
+module only chooses the data and the labels. The report page also gives the data as a table.
 """
 
 import pygal
 from django.utils.translation import gettext as _
-from pygal.style import Style
 
-STYLE = Style(
-    background="transparent",
-    plot_background="#ffffff",
-    foreground="#1e1e1e",
-    foreground_strong="#1e1e1e",
-    foreground_subtle="#595959",
-    opacity="1",
-    opacity_hover="1",
-    colors=("#1f4e8c",),
-    font_family="Marianne, Arial, Helvetica, sans-serif",
-    label_font_size=14,
-    major_label_font_size=14,
-    value_font_size=14,
-    title_font_size=18,
-    transition="0ms",
-    guide_stroke_color="#d9d9d9",
-    major_guide_stroke_color="#d9d9d9",
-)
+from cms import charts
 
-
-def _tag(element):
-    return element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
-
-
-def accessible(title, description):
-    """An xml filter: no script, <title> and <desc> first, role="img" labelled by them."""
-
-    def apply(root):
-        for parent in list(root.iter()):
-            for child in list(parent):
-                if _tag(child) == "script":
-                    parent.remove(child)
-        for child in list(root):
-            if _tag(child) in ("title", "desc"):
-                root.remove(child)
-        for text in root.iter():  # printed values just after the end of their bar, not across it
-            if _tag(text) == "text" and text.get("class") == "value" and text.get("x"):
-                text.set("text-anchor", "start")
-                text.set("x", f"{float(text.get('x')) + 6:.2f}")
-        chart_id = root.get("id") or "chart"
-        title_el = root.makeelement("title", {"id": f"{chart_id}-title"})
-        title_el.text = title
-        desc_el = root.makeelement("desc", {"id": f"{chart_id}-desc"})
-        desc_el.text = description
-        root.insert(0, desc_el)
-        root.insert(0, title_el)
-        root.set("role", "img")
-        root.set("aria-labelledby", f"{chart_id}-title {chart_id}-desc")
-        root.set("focusable", "false")
-        return root
-
-    return apply
+STYLE = charts.style(guide_stroke_color="#d9d9d9", major_guide_stroke_color="#d9d9d9")
 
 
 def describe(funnel):
@@ -91,11 +39,11 @@ def funnel_chart(funnel, *, title, standalone=False):
         share = f" ({value / received * 100:.0f} %)" if received else ""
         return f"{value:.0f}{share}"
 
-    chart = pygal.HorizontalBar(
-        style=STYLE,
-        js=[],
-        disable_xml_declaration=not standalone,
+    chart = charts.chart(
+        pygal.HorizontalBar,
         title=title,
+        standalone=standalone,
+        style=STYLE,
         show_legend=False,
         include_x_axis=True,
         print_values=True,
@@ -111,5 +59,5 @@ def funnel_chart(funnel, *, title, standalone=False):
     # pygal draws the first value at the bottom: reverse to read top-down like the table.
     chart.x_labels = [str(stage.label) for stage in reversed(funnel)]
     chart.add(_("Candidatures"), [stage.count for stage in reversed(funnel)] if received else [], formatter=label)
-    chart.add_xml_filter(accessible(title, _("Entonnoir du recrutement. %(values)s.") % {"values": describe(funnel)}))
-    return chart.render(is_unicode=True)
+    description = _("Entonnoir du recrutement. %(values)s.") % {"values": describe(funnel)}
+    return charts.render(chart, title, description, values_after_bars=True)

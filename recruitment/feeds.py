@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from wagtail.rich_text import expand_db_html
 
-from recruitment import jsonld
+from recruitment import jsonld, selectors
 from recruitment.choices import EmploymentType
 from recruitment.models import JobIndexPage
 
@@ -32,10 +32,8 @@ class OpeningsFeed(Feed):
         return index.get_url(request) if index else "/"
 
     def items(self, request):
-        from recruitment.views import visible_openings
-
         openings = list(
-            visible_openings(None, external_only=True).select_related("org_unit").order_by("-first_published_at", "-pk")[
+            selectors.visible_openings(None, external_only=True).select_related("org_unit").order_by("-first_published_at", "-pk")[
                 :FEED_SIZE
             ]
         )

@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cms.choices import Category
+from recruitment import permissions
 from recruitment.choices import EmploymentType
 
 DOCUMENT_ACCEPT = ".pdf,.docx,.odt"
@@ -90,7 +91,7 @@ class ApplicationForm(forms.Form):
     @classmethod
     def initial_for(cls, user):
         """Prefill from the logged-in agent's account (name and e-mail)."""
-        if not (user.is_authenticated and hasattr(user, "agent")):
+        if not permissions.is_agent(user):
             return {}
         return {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
 

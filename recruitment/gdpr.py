@@ -36,6 +36,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from recruitment import workflow
 from recruitment.choices import ACTIVE, ApplicationStatus, Recommendation
 from recruitment.models import Application, ApplicationEvent, Candidate, Scorecard
 
@@ -206,11 +207,13 @@ def _erase_batch(candidate_ids, *, actor, now, rule):
     events.update(message_subject="", message_body="", message_to="")
     events.filter(Q(kind="move", actor__isnull=False) | ~Q(kind__in=["move", "message", "erasure"])).update(reason="")
     Scorecard.objects.filter(application__candidate_id__in=candidate_ids).update(comment="")
-    # 2. An application still in progress is withdrawn: nobody can assess "Anonyme".
-    active = [(pk, status) for pk, _c, _r, status, _cv, _cl in rows if status in ACTIVE]
+    # 2. An application still in progress is withdrawn (the table's "withdraw": the
+    #    candidate's own move, here in bulk): nobody can assess "Anonyme".
+    withdraw = workflow.MOVES["withdraw"]
+    active = [(pk, status) for pk, _c, _r, status, _cv, _cl in rows if status in withdraw.sources]
     if active:
         Application.objects.filter(pk__in=[pk for pk, _s in active]).update(
-            status=ApplicationStatus.WITHDRAWN, status_changed_at=now, closed_at=now
+            status=withdraw.target, status_changed_at=now, closed_at=now
         )
     # 3. The applications keep opening, statuses and dates; files and links go.
     Application.objects.filter(candidate_id__in=candidate_ids).update(

@@ -2,7 +2,8 @@
 (six criteria scored 1–5 against anchors, and a recommendation) and their summary.
 
 Same rules as ``recruitment.services``: keyword-only arguments, permission checked here,
-one transaction, an ``ApplicationEvent`` for every change, e-mails after commit.
+one transaction, an ``ApplicationEvent`` for every change, e-mails after commit. Moving the
+application to the interview stage is the ``recruitment.actions.Move`` action.
 """
 
 import datetime
@@ -21,11 +22,14 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from recruitment import services
-from recruitment.choices import PIPELINE, TERMINAL, ApplicationStatus, MessageKind, OpeningState, Recommendation
+from cms.exceptions import Conflict
+from recruitment import actions, permissions, services, workflow
+from recruitment.choices import TERMINAL, ApplicationStatus, MessageKind, OpeningState, Recommendation
 from recruitment.models import Application, ApplicationEvent, Interview, Scorecard
 
 MIN_DURATION, MAX_DURATION = 15, 480
+# Stages at which an interview is planned without moving the application.
+INTERVIEWED = (ApplicationStatus.INTERVIEW, ApplicationStatus.DECISION, ApplicationStatus.OFFER)
 ICS_MIMETYPE = "text/calendar; method=REQUEST; charset=utf-8"
 
 # Anchors of the 1–5 scale, shown on the scorecard form next to each level.
@@ -86,10 +90,20 @@ def _check_interviewers(interviewer_ids, opening):
     return sorted(users, key=lambda u: (u.last_name, u.first_name, u.pk))
 
 
+def schedulable(status):
+    """Whether an interview may be planned for an application in ``status``: at the interview
+    stage or later (no move), or one declared move before it (screening, shortlisted)."""
+    if status in TERMINAL:
+        return False
+    return status in INTERVIEWED or workflow.MOVES.between(status, ApplicationStatus.INTERVIEW) is not None
+
+
 def schedule_interview(*, application, starts_at, duration_minutes, location, interviewer_ids, actor, now=None):
     """Plan an interview: creates the Interview, an empty Scorecard per interviewer (kept if
     they already have one for this application), an ``interview`` event, moves the
-    application to "interview" when it is earlier in the pipeline, and after commit sends
+    application to "interview" when it is earlier in the pipeline (from screening or
+    shortlisted: the table of ``recruitment.workflow`` does not let an application skip the
+    screening, so scheduling from received or admissibility is a Conflict), and after commit sends
     the ICS invitation to the candidate (MessageTemplate "interview", copy in the log) and
     to each interviewer."""
     now = now or timezone.now()
@@ -97,15 +111,18 @@ def schedule_interview(*, application, starts_at, duration_minutes, location, in
     location = (location or "").strip()
     with transaction.atomic():
         application = Application.objects.select_for_update(of=("self",)).select_related("opening").get(pk=application_id)
-        opening = application.opening
-        if actor is None or not services.can_manage(actor, opening):
+        opening = actions.fresh_opening_status(application.opening)
+        if actor is None or not permissions.can_manage(actor, opening):
             raise PermissionDenied(_("Vous ne gérez pas ce recrutement."))
-        if opening.state != OpeningState.OPEN:
-            raise services.Conflict(_("Ce recrutement est clos (%(state)s) : plus aucun entretien ne peut être planifié.")
-                                    % {"state": OpeningState(opening.state).label})
+        if opening.recruitment_state != OpeningState.OPEN:
+            raise Conflict(_("Ce recrutement est clos (%(state)s) : plus aucun entretien ne peut être planifié.")
+                           % {"state": OpeningState(opening.recruitment_state).label})
         if application.status in TERMINAL:
-            raise services.Conflict(_("Cette candidature est close (%(status)s) : rouvrez-la avant de planifier un entretien.")
-                                    % {"status": opening.stage_label(application.status)})
+            raise Conflict(_("Cette candidature est close (%(status)s) : rouvrez-la avant de planifier un entretien.")
+                           % {"status": opening.stage_label(application.status)})
+        if not schedulable(application.status):
+            raise Conflict(workflow.refusal(application.status, ApplicationStatus.INTERVIEW, opening.stage_label))
+        moves_to_interview = application.status not in INTERVIEWED
         errors = {}
         if starts_at is None:
             errors["starts_at"] = [_("La date et l'heure de l'entretien sont obligatoires.")]
@@ -140,9 +157,9 @@ def schedule_interview(*, application, starts_at, duration_minutes, location, in
                 "jury": ", ".join(u.get_full_name() or u.get_username() for u in interviewers),
             },
         )
-        if PIPELINE.index(application.status) < PIPELINE.index(ApplicationStatus.INTERVIEW):
-            services.move(application_id=application.pk, to_status=ApplicationStatus.INTERVIEW, actor=actor,
-                          reason=_("Entretien planifié"), now=now)
+        if moves_to_interview:
+            actions.Move(application, user=actor, now=now,
+                         params={"status": ApplicationStatus.INTERVIEW, "reason": _("Entretien planifié")}).execute()
         interview_id = interview.pk
         transaction.on_commit(lambda: send_invitations(interview_id=interview_id, actor_id=actor.pk))
     return interview
@@ -261,7 +278,7 @@ def submit_scorecard(*, scorecard_id, actor, scores, recommendation, comment="",
         if actor is None or not actor.is_authenticated or scorecard.interviewer_id != actor.pk:
             raise PermissionDenied(_("Cette grille d'évaluation appartient à un autre membre du jury."))
         if scorecard.submitted_at is not None:
-            raise services.Conflict(_("Cette grille a déjà été soumise : elle est définitive."))
+            raise Conflict(_("Cette grille a déjà été soumise : elle est définitive."))
         errors, values = {}, {}
         scores = scores or {}
         for name in Scorecard.CRITERIA:

@@ -51,9 +51,9 @@ def site_url(request=None):
 
 
 def is_publicly_open(opening, today=None):
-    """Open for applications right now: live, state "open", deadline not past."""
+    """Open for applications right now: live, recruitment open, deadline not past."""
     today = today or timezone.localdate()
-    return bool(opening.live and opening.state == OpeningState.OPEN and opening.application_deadline >= today)
+    return bool(opening.live and opening.recruitment_state == OpeningState.OPEN and opening.application_deadline >= today)
 
 
 def valid_through(deadline):

@@ -1,6 +1,8 @@
-"""Recruitment: openings (Wagtail pages), candidates, applications, interviews,
-scorecards, an append-only event log and message templates. Data and invariants only:
-moves and messages live in recruitment/services.py."""
+"""Recruitment: openings (Wagtail pages), the state of their recruitment, candidates,
+applications, interviews, scorecards, an append-only event log and message templates.
+Data and invariants only: moves live in recruitment/actions.py (declared in
+recruitment/workflow.py), messages in recruitment/services.py, what the job pages show in
+recruitment/pages.py."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -32,7 +34,7 @@ class JobIndexPage(Page):
         verbose_name = _("liste des offres d'emploi")
 
     def get_context(self, request, *args, **kwargs):
-        from recruitment.views import job_index_context
+        from recruitment.pages import job_index_context
 
         context = super().get_context(request, *args, **kwargs)
         context.update(job_index_context(request, self))
@@ -66,7 +68,9 @@ class JobOpeningPage(Page):
     anonymised_screening = models.BooleanField(_("présélection anonyme"), default=False)
     recruiters = ParentalManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="openings", verbose_name=_("recruteurs"))
     stage_labels = models.JSONField(_("libellés des étapes"), default=dict, blank=True, help_text=_("Par exemple {\"interview\": \"Jury\"}."))
-    state = models.CharField(_("état du recrutement"), max_length=20, choices=OpeningState.choices, default=OpeningState.OPEN)
+    # The state of the recruitment (open, filled, cancelled) is not a field of the page: page
+    # fields are revisioned, and publishing an older revision would reopen a closed opening.
+    # It lives in ``OpeningStatus``, read through ``recruitment_state``.
 
     content_panels = Page.content_panels + [
         MultiFieldPanel(
@@ -104,13 +108,13 @@ class JobOpeningPage(Page):
         verbose_name_plural = _("offres d'emploi")
 
     def serve(self, request, *args, **kwargs):
-        from recruitment.views import check_opening_visible
+        from recruitment.pages import check_opening_visible
 
         check_opening_visible(request, self)  # internal-only: 404 unless the visitor is an agent
         return super().serve(request, *args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
-        from recruitment.views import job_opening_context
+        from recruitment.pages import job_opening_context
 
         context = super().get_context(request, *args, **kwargs)
         context.update(job_opening_context(request, self))
@@ -118,6 +122,42 @@ class JobOpeningPage(Page):
 
     def stage_label(self, status):
         return (self.stage_labels or {}).get(status) or ApplicationStatus(status).label
+
+    @property
+    def recruitment_state(self):
+        """``OpeningState``: "open" until the ``CloseOpening`` action records an outcome. Lists
+        read it without a query per row with ``select_related("recruitment_status")``."""
+        try:
+            status = self.recruitment_status
+        except OpeningStatus.DoesNotExist:
+            return OpeningState.OPEN
+        return status.state
+
+
+class OpeningStatus(models.Model):
+    """The outcome of an opening's recruitment, kept off the page's revisioned fields.
+
+    No row: the recruitment is open. The row is written only by
+    ``recruitment.actions.CloseOpening`` (filled or cancelled, when, by whom, why)."""
+
+    opening = models.OneToOneField(
+        JobOpeningPage, on_delete=models.CASCADE, primary_key=True, related_name="recruitment_status",
+        verbose_name=_("offre d'emploi"),
+    )
+    state = models.CharField(_("état du recrutement"), max_length=20, choices=OpeningState.choices, default=OpeningState.OPEN)
+    closed_at = models.DateTimeField(_("clos le"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("clos par"),
+    )
+    reason = models.TextField(_("motif"), blank=True)
+
+    class Meta:
+        verbose_name = _("état du recrutement")
+        verbose_name_plural = _("états des recrutements")
+
+    def __str__(self):
+        return f"{self.opening_id} {self.state}"
 
 
 class Candidate(models.Model):

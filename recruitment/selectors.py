@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 
 from cms import roles
 from cms.selectors import has_role
-from recruitment.choices import ACTIVE, PIPELINE, TERMINAL, ApplicationStatus
+from recruitment import permissions
+from recruitment.choices import ACTIVE, PIPELINE, TERMINAL, ApplicationStatus, OpeningState
 from recruitment.models import Application, ApplicationEvent, Interview, JobOpeningPage, Scorecard
 
 IDENTITY_HIDDEN_STATUSES = (ApplicationStatus.RECEIVED, ApplicationStatus.ADMISSIBILITY, ApplicationStatus.SCREENING)
@@ -28,6 +29,34 @@ CLOSED_STATUSES = [s for s in TERMINAL if s != ApplicationStatus.HIRED]
 BOARD_COLUMN_LIMIT = 100  # cards shown per column; the count is always the real one
 
 Recruiters = JobOpeningPage.recruiters.through
+
+#: Openings whose recruitment is open (no ``OpeningStatus`` row, or one saying "open").
+IS_OPEN = Q(recruitment_status__isnull=True) | Q(recruitment_status__state=OpeningState.OPEN)
+
+
+# --- openings -------------------------------------------------------------------------------
+
+
+def visible_openings(user, *, index=None, today=None, external_only=False):
+    """Live openings open for applications (recruitment open, deadline not past) that
+    ``user`` may see: internal-only ones only for agents. Filtered in the queryset."""
+    today = today or timezone.localdate()
+    openings = JobOpeningPage.objects.live().filter(IS_OPEN, application_deadline__gte=today)
+    if index is not None:
+        openings = openings.descendant_of(index)
+    if external_only or not permissions.is_agent(user):
+        openings = openings.filter(internal_only=False)
+    if user is None or not user.is_authenticated:
+        openings = openings.public()  # pages behind a Wagtail view restriction stay hidden
+    return openings
+
+
+def with_recruitment_state(openings):
+    """The state of each opening's recruitment joined (``opening.recruitment_state`` without
+    a query per row), and ``opening_state`` to sort on."""
+    return openings.select_related("recruitment_status").annotate(
+        opening_state=Coalesce(F("recruitment_status__state"), Value(OpeningState.OPEN.value))
+    )
 
 
 # --- who sees what ------------------------------------------------------------------------
@@ -77,7 +106,7 @@ def with_status_counts(openings):
     annotations = {f"n_{status}": _status_count([status]) for status in PIPELINE}
     annotations["n_active"] = _status_count(ACTIVE)
     annotations["n_closed"] = _status_count(CLOSED_STATUSES)
-    annotations["open_first"] = Case(When(state="open", then=Value(0)), default=Value(1), output_field=IntegerField())
+    annotations["open_first"] = Case(When(IS_OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
     return openings.annotate(**annotations)
 
 

@@ -8,20 +8,19 @@ whatever its length. ``allowed_actions`` needs the caller: the views put a :clas
 
 from dataclasses import dataclass
 
+from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from appraisal import content
+from appraisal import content, permissions
+from appraisal.actions import ACTIONS, USER_ACTIONS, allowed_actions
 from appraisal.choices import AppraisalState, CampaignStatus, ObjectiveStatus, RevisionState
-from appraisal.workflow import ACTIONS, AGENT, EVALUATOR, HR, REVIEWER, TRANSITIONS
 from cms.api.serializers import OrgUnitRefSerializer
 
 MAX_TEXT = content.MAX_TEXT
-# Where the report is the notified one (elsewhere: a draft, or cancelled).
-REPORT_STATES = {AppraisalState.NOTIFIED, AppraisalState.ACKNOWLEDGED, AppraisalState.FINAL}
-SIGNED_STATES = {AppraisalState.ACKNOWLEDGED, AppraisalState.FINAL}
 
 
 # --- the caller ------------------------------------------------------------------------------------
@@ -29,7 +28,8 @@ SIGNED_STATES = {AppraisalState.ACKNOWLEDGED, AppraisalState.FINAL}
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is asking, computed once per request (no query per row afterwards)."""
+    """Who is asking, computed once per request (no query per row afterwards: the rules of
+    appraisal.permissions read the agent profile and roles cached on the user)."""
 
     user: object
     agent_id: int | None
@@ -37,55 +37,16 @@ class Caller:
     view_all: bool
 
     def roles_on(self, appraisal):
-        """Same result as ``workflow.roles_on(user, appraisal)``, without a query per appraisal."""
-        held = set()
-        if self.agent_id is not None:
-            if appraisal.evaluator_id == self.agent_id:
-                held.add(EVALUATOR)
-            if appraisal.agent_id == self.agent_id:
-                held.add(AGENT)
-            if appraisal.reviewer_id == self.agent_id:
-                held.add(REVIEWER)
-        if self.is_hr:
-            held.add(HR)
-        return held
+        return permissions.roles_on(self.user, appraisal)
 
     def allowed_actions(self, appraisal):
-        """Same result as ``workflow.allowed_actions(user, appraisal)`` (declared transitions)."""
-        mine = self.roles_on(appraisal)
-        return [
-            name
-            for name, t in TRANSITIONS.items()
-            if appraisal.state in t.from_states
-            and mine & t.actors
-            and (not t.revision_from or appraisal.revision_state in t.revision_from)
-        ]
+        return allowed_actions(self.user, appraisal)
 
     def sees_draft(self, appraisal):
-        """The evaluator's draft is the agent's to read only once notified (the report is
-        then signed and frozen); the evaluator, the reviewer and HR read it at any time.
-        (The same rule as the site's detail page, appraisal/views.py.)"""
-        if appraisal.state in REPORT_STATES:
-            return True
-        return self.view_all or bool(self.roles_on(appraisal) - {AGENT})
+        return permissions.sees_draft(self.user, appraisal)
 
     def sees_observations(self, appraisal):
-        """The agent's observations are their draft until they sign (or HR records a refusal)."""
-        signed = bool(appraisal.agent_signed_at or appraisal.refusal_recorded_at) or appraisal.state in SIGNED_STATES
-        return signed or AGENT in self.roles_on(appraisal)
-
-
-# --- errors (schema only) -----------------------------------------------------------------------------
-
-
-@extend_schema_serializer(component_name="AppraisalError")
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text=_("Message lisible."))
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text=_("Erreurs par champ : {nom: [messages]}."),
-    )
+        return permissions.sees_observations(self.user, appraisal)
 
 
 # --- references -----------------------------------------------------------------------------------------
@@ -174,7 +135,7 @@ class AppraisalSerializer(serializers.Serializer):
 
     @extend_schema_field(
         serializers.ListField(
-            child=serializers.ChoiceField(choices=ACTIONS),
+            child=serializers.ChoiceField(choices=USER_ACTIONS),
             help_text=_("Actions que l'appelant peut tenter maintenant (les conditions de délai restent vérifiées)."),
         )
     )
@@ -339,66 +300,50 @@ class AppraisalContentRequestSerializer(serializers.Serializer):
         return attrs
 
 
-# Which body fields each action reads (the others are ignored).
-ACTION_PARAMS = {
-    "convoke": ("interview_at", "place"),
-    "hold": (),
-    "notify": ("reason",),
-    "acknowledge": ("observations",),
-    "record_refusal": ("reason", "date"),
-    "visa": (),
-    "cancel": ("reason",),
-    "delegate": ("evaluator", "reason"),
-    "request_revision": ("reason",),
-    "answer_revision": ("decision", "reason"),
-    "refer_cap": ("reason",),
-    "record_cap_opinion": ("opinion",),
-}
+# Which body fields each action reads (the others are ignored): its ``Params``.
+ACTION_PARAMS = {name: tuple(ACTIONS[name].param_names()) for name in USER_ACTIONS}
+
+
+def _uses(name):
+    """(action, form field) of every action that reads the body field ``name``."""
+    return [(action, ACTIONS[action].Params.base_fields[name]) for action, names in ACTION_PARAMS.items() if name in names]
+
+
+def _help_text(name):
+    def text():
+        parts = []
+        for action, field in _uses(name):
+            part = f"{action} : {field.label}"
+            if field.help_text:
+                part += f" ({field.help_text})"
+            if field.required:
+                part += str(_(", obligatoire"))
+            parts.append(part)
+        return " ; ".join(parts) + "."
+
+    return lazy(text, str)()
+
+
+def _api_field(name):
+    """The request field ``name``, derived from the actions' ``Params`` (all optional here:
+    each action's form says what it requires, and a 400 names the field)."""
+    fields = [field for _action, field in _uses(name)]
+    first = fields[0]
+    if isinstance(first, forms.ChoiceField):
+        return serializers.ChoiceField(choices=[value for value, _label in first.choices], required=False, help_text=_help_text(name))
+    if isinstance(first, forms.DateTimeField):
+        max_length = 64
+    elif isinstance(first, forms.DateField):
+        max_length = 32
+    else:
+        max_length = max((f.max_length or MAX_TEXT) for f in fields)
+    return serializers.CharField(required=False, allow_blank=True, max_length=max_length, help_text=_help_text(name))
 
 
 class AppraisalActionRequestSerializer(serializers.Serializer):
-    """Parameters of the workflow actions; each action reads only its own (see each field)."""
+    """Parameters of the workflow actions; each action reads only its own (see each field).
+    The fields are those of the actions' ``Params`` (appraisal/actions.py)."""
 
-    interview_at = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=64,
-        help_text=_("convoke : date et heure de l'entretien, ISO 8601 (au moins le délai de convocation)."),
-    )
-    place = serializers.CharField(
-        required=False, allow_blank=True, max_length=255, help_text=_("convoke : lieu de l'entretien.")
-    )
-    observations = serializers.CharField(
-        required=False, allow_blank=True, max_length=MAX_TEXT, help_text=_("acknowledge : observations de l'agent.")
-    )
-    reason = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=MAX_TEXT,
-        help_text=_(
-            "Motif : obligatoire pour cancel, record_refusal, delegate, request_revision, answer_revision ; "
-            "refer_cap ; notify (retard de notification)."
-        ),
-    )
-    date = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=32,
-        help_text=_("record_refusal : date du refus ou de l'absence (AAAA-MM-JJ ; défaut : aujourd'hui)."),
-    )
-    decision = serializers.ChoiceField(
-        choices=["accept", "reject"], required=False, help_text=_("answer_revision : accept ou reject.")
-    )
-    evaluator = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=32,
-        help_text=_(
-            "delegate : matricule du nouvel évaluateur, agent actif. L'évaluateur ne peut choisir qu'un responsable "
-            "de la chaîne hiérarchique de l'agent ou un encadrant de son unité (ou d'une unité au-dessus ou "
-            "au-dessous) : 403 sinon ; les RH peuvent désigner tout agent actif."
-        ),
-    )
-    opinion = serializers.CharField(
-        required=False, allow_blank=True, max_length=MAX_TEXT, help_text=_("record_cap_opinion : avis de la CAP.")
-    )
+    def get_fields(self):
+        names = dict.fromkeys(name for params in ACTION_PARAMS.values() for name in params)
+        return {name: _api_field(name) for name in names}

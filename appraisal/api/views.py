@@ -1,5 +1,5 @@
 """Appraisal API views: thin, reads through appraisal.selectors, writes through
-appraisal.services and appraisal.workflow.perform.
+appraisal.services and the actions of appraisal/actions.py.
 
 Confidentiality: every endpoint on one appraisal first looks it up in
 ``selectors.appraisals_visible_to(caller)``: an appraisal the caller may not see answers 404
@@ -11,20 +11,18 @@ Query budget of the list (does not grow with the rows): authentication, the call
 groups and permissions, the caller's agent profile, one query for the page.
 """
 
-import importlib
-
 from django.db.models import Q
 from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, generics, status
+from rest_framework import exceptions, generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from appraisal import selectors, services, workflow
+from appraisal import pdf, permissions, selectors, services
+from appraisal.actions import USER_ACTIONS, action_for
 from appraisal.api.serializers import (
-    ACTION_PARAMS,
     AppraisalActionRequestSerializer,
     AppraisalContentRequestSerializer,
     AppraisalDetailSerializer,
@@ -32,7 +30,6 @@ from appraisal.api.serializers import (
     Caller,
     CampaignProgressSerializer,
     CampaignSerializer,
-    ErrorSerializer,
 )
 from appraisal.choices import AppraisalState
 from appraisal.models import Appraisal, AppraisalTransition, AppraisalVersion, Campaign, Objective
@@ -40,25 +37,11 @@ from cms import roles
 from cms.api.errors import invalid, service_errors, validated
 from cms.api.negotiation import IgnoreClientContentNegotiation
 from cms.api.schema import BAD_CURSOR, id_parameter
+from cms.api.serializers import ErrorSerializer
 from cms.converters import parse_id
 from cms.selectors import agent_for_user, has_role
 
 # --- errors --------------------------------------------------------------------------------------------
-
-
-
-
-class Unavailable(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Service unavailable."
-    default_code = "unavailable"
-
-
-
-
-
-
-
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description=_("Paramètre ou donnée invalide (nommé dans errors).")),
@@ -66,7 +49,6 @@ ERRORS = {
     403: OpenApiResponse(ErrorSerializer, description=_("Visible, mais action non permise à l'appelant.")),
     404: OpenApiResponse(ErrorSerializer, description=_("Introuvable ou non visible par l'appelant.")),
     409: OpenApiResponse(ErrorSerializer, description=_("Impossible dans l'état actuel : detail dit pourquoi.")),
-    503: OpenApiResponse(ErrorSerializer, description=_("Génération du PDF indisponible.")),
 }
 
 
@@ -91,7 +73,7 @@ def caller_of(request):
             user=user,
             agent_id=agent.pk if agent else None,
             is_hr=has_role(user, roles.HR),
-            view_all=selectors.can_view_all(user),
+            view_all=permissions.can_view_all(user),
         )
         request._appraisal_caller = caller
     return caller
@@ -185,7 +167,7 @@ class CampaignProgressView(APIView):
         responses={200: CampaignProgressSerializer, **errors(401, 403, 404)},
     )
     def get(self, request, id):
-        if not selectors.can_view_all(request.user):
+        if not permissions.can_view_all(request.user):
             raise exceptions.PermissionDenied(_("L'avancement des campagnes est réservé aux ressources humaines."))
         campaign = Campaign.objects.filter(pk=id).first()
         if campaign is None:
@@ -308,7 +290,7 @@ class AppraisalContentView(APIView):
         appraisal = visible_or_404(request, id)
         # The serializer checks the sections against the frozen template (appraisal.content).
         data = validated(AppraisalContentRequestSerializer(data=request.data, context={"appraisal": appraisal}))
-        with service_errors(workflow.InvalidTransition):
+        with service_errors():
             services.save_draft(
                 appraisal_id=id, actor=request.user, answers=data.get("answers"), observations=data.get("observations")
             )
@@ -316,7 +298,7 @@ class AppraisalContentView(APIView):
 
 
 class AppraisalActionView(APIView):
-    """Performs a workflow action (``workflow.perform``); the body holds its parameters."""
+    """Performs a workflow action (appraisal/actions.py); the body holds its parameters."""
 
     @extend_schema(
         operation_id="appraisals_actions_create",
@@ -326,7 +308,7 @@ class AppraisalActionView(APIView):
                 "action",
                 OpenApiTypes.STR,
                 OpenApiParameter.PATH,
-                enum=workflow.ACTIONS,
+                enum=USER_ACTIONS,
                 description=_("Action du circuit de l'entretien professionnel."),
             ),
         ],
@@ -343,14 +325,15 @@ class AppraisalActionView(APIView):
         },
     )
     def post(self, request, id, action):
-        if action not in workflow.TRANSITIONS:
+        action_class = action_for(action)
+        if action_class is None:
             raise exceptions.NotFound(_("Action inconnue : « %(action)s ».") % {"action": action[:64]})
         visible_or_404(request, id)
         data = validated(AppraisalActionRequestSerializer(data=request.data))
-        params = {name: data[name] for name in ACTION_PARAMS.get(action, data) if name in data}
-        with service_errors(workflow.InvalidTransition):
-            appraisal = workflow.perform(appraisal_id=id, action=action, actor=request.user, params=params)
-        if visible(request).filter(pk=id).exists():
+        params = {name: data[name] for name in action_class.param_names() if name in data}
+        with service_errors():
+            appraisal = action_class(id, user=request.user, params=params).execute()
+        if permissions.can_view(request.user, appraisal):
             return Response(detail_data(request, id))
         # No longer visible (an evaluator who delegated): the list fields only, no content.
         appraisal = Appraisal.objects.select_related(
@@ -373,7 +356,7 @@ class AppraisalPdfView(APIView):
             (200, "application/pdf"): OpenApiResponse(
                 OpenApiTypes.BINARY, description=_("Le compte rendu (pièce jointe).")
             ),
-            **errors(401, 403, 404, 503),
+            **errors(401, 403, 404),
         },
     )
     def get(self, request, id):
@@ -391,11 +374,7 @@ class AppraisalPdfView(APIView):
                 appraisal.pdf.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
             )
         else:
-            try:
-                render_pdf = importlib.import_module("appraisal.pdf").render_pdf
-            except (ImportError, AttributeError) as exc:
-                raise Unavailable(_("La génération du PDF n'est pas disponible.")) from exc
-            content = render_pdf(appraisal)
+            content = pdf.render_pdf(appraisal)
             if hasattr(content, "read"):
                 content = content.read()
             response = HttpResponse(content, content_type="application/pdf")

@@ -5,14 +5,10 @@ and permissions, the caller's agent profile, at most one org unit lookup for the
 ``org_unit`` filter, then one query for the page (or one streamed query for the CSV).
 """
 
-import csv
-import io
 from datetime import UTC, datetime
-from itertools import islice
 
 from django.db import connections, transaction
 from django.db.models import Q
-from django.http import StreamingHttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -30,6 +26,7 @@ from cms.api.pagination import CursorPagination
 from cms.api.schema import BAD_CURSOR, id_parameter
 from cms.api.serializers import ErrorSerializer
 from cms.converters import parse_id
+from cms.csvstream import streaming_csv_response
 from learning import selectors, services
 from learning.api.serializers import (
     CSV_HEADER,
@@ -312,9 +309,8 @@ class CompletionListView(generics.ListAPIView):
 
 
 EXPORT_CHUNK = 2000
-# Excel (French locale) reads UTF-8 only with a byte order mark; CSV libraries (pandas,
-# Python's utf-8-sig, PostgreSQL COPY ... HEADER) ignore or skip it. See docs/api.md.
-BOM = "\ufeff"
+# The file starts with a byte order mark (cms.csvstream): Excel (French locale) needs it,
+# CSV libraries ignore or skip it. See docs/api.md.
 DELIMITERS = {"comma": ",", "semicolon": ";"}
 
 
@@ -342,24 +338,6 @@ def stream_rows(queryset):
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
         yield from queryset.iterator(chunk_size=EXPORT_CHUNK)
-
-
-def csv_stream(rows, delimiter=","):
-    """Yield the CSV in chunks of EXPORT_CHUNK rows: one ``writerows`` per chunk, flat memory."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    yield BOM + buffer.getvalue()
-    rows = iter(rows)
-    try:
-        while chunk := list(islice(rows, EXPORT_CHUNK)):
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerows(chunk)
-            yield buffer.getvalue()
-    finally:
-        if hasattr(rows, "close"):
-            rows.close()  # ends the export's transaction at once if the client went away
 
 
 class CompletionExportView(APIView):
@@ -391,14 +369,14 @@ class CompletionExportView(APIView):
         if delimiter not in DELIMITERS:
             raise invalid({"delimiter": _("Valeurs possibles : comma, semicolon.")})
         rows = export_queryset(visible_completions(request), certificate_url(request))
-        response = StreamingHttpResponse(
-            csv_stream(stream_rows(rows), DELIMITERS[delimiter]),
-            content_type="text/csv; charset=utf-8",
+        # One writerows per EXPORT_CHUNK rows; closing the stream ends the export's transaction.
+        return streaming_csv_response(
+            stream_rows(rows),
+            f"completions-{timezone.localdate():%Y-%m-%d}.csv",
+            delimiter=DELIMITERS[delimiter],
+            header=CSV_HEADER,
+            chunk_size=EXPORT_CHUNK,
         )
-        filename = f"completions-{timezone.localdate():%Y-%m-%d}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response["Cache-Control"] = "private, no-store"
-        return response
 
 
 # --- the caller's own enrolments, lessons and quizzes --------------------------------------------
@@ -427,7 +405,7 @@ class MyEnrollmentsView(APIView):
         course = selectors.published_courses().filter(pk=data["course"]).first()
         if course is None:
             raise invalid({"course": _("Formation inconnue ou non publiée.")})
-        with service_errors(services.Conflict):
+        with service_errors():
             enrollment, created = services.self_enroll(user=request.user, course=course)
         return Response(
             enrollment_item(request, enrollment.pk), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -447,7 +425,7 @@ class CompleteLessonView(APIView):
         lesson = LessonPage.objects.live().filter(pk=lesson_id).first()
         if lesson is None:
             raise exceptions.NotFound(_("Cette leçon n'existe pas ou n'est pas publiée."))
-        with service_errors(services.Conflict):
+        with service_errors():
             enrollment = services.complete_lesson(user=request.user, lesson=lesson)
         return Response(enrollment_item(request, enrollment.pk))
 
@@ -466,7 +444,7 @@ class QuizAttemptsView(APIView):
         if quiz is None:
             raise exceptions.NotFound(_("Ce quiz n'existe pas ou n'est pas publié."))
         data = validated(QuizAttemptRequestSerializer(data=request.data))
-        with service_errors(services.Conflict):
+        with service_errors():
             attempt, enrollment = services.submit_quiz(user=request.user, quiz=quiz, answers=data["answers"])
         result = {
             "score": attempt.score,

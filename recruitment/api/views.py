@@ -1,5 +1,5 @@
 """Recruitment API views: thin, reads through ``recruitment.selectors`` (and
-``recruitment.reports``), writes through ``recruitment.services``.
+``recruitment.reports``), writes through ``recruitment.services`` and ``recruitment.actions``.
 
 * ``openings/`` is public: anonymous callers see the published, open, external openings;
   authenticated agents also the internal-only ones (the same rule as the job listing).
@@ -18,7 +18,6 @@ openings' URLs).
 
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -35,7 +34,7 @@ from cms.api.schema import BAD_CURSOR, id_parameter
 from cms.api.serializers import ErrorSerializer
 from cms.converters import parse_id
 from cms.ratelimit import RateThrottle
-from recruitment import reports, selectors, services, views
+from recruitment import actions, permissions, reports, selectors, services
 from recruitment.api.serializers import (
     ApplicationCreatedSerializer,
     ApplicationRequestSerializer,
@@ -93,7 +92,7 @@ class OpeningListView(generics.ListAPIView):
     permission_classes = [AllowAny]
 
     def get_queryset(self):
-        return views.visible_openings(self.request.user).select_related("org_unit")
+        return selectors.visible_openings(self.request.user).select_related("org_unit")
 
     @extend_schema(
         operation_id="openings_list",
@@ -122,10 +121,8 @@ def _opening_for_application(request, opening_id):
     opening = JobOpeningPage.objects.live().select_related("org_unit").filter(pk=opening_id).first()
     if opening is None:
         raise not_found
-    try:
-        views.check_opening_visible(request._request, opening)
-    except Http404 as exc:
-        raise not_found from exc
+    if not permissions.can_view_opening(request.user, opening):
+        raise not_found
     for restriction in opening.get_view_restrictions():
         if not restriction.accept_request(request._request):
             raise not_found
@@ -166,7 +163,7 @@ class OpeningApplicationView(APIView):
                         problems.update(exc.message_dict)
             raise invalid(problems)
         data = serializer.validated_data
-        with service_errors(services.Conflict):
+        with service_errors():
             application, _token = services.submit_application(
                 opening=opening,
                 user=request.user,
@@ -256,7 +253,7 @@ class ApplicationListView(generics.ListAPIView):
 
 
 class ApplicationMoveView(APIView):
-    """Move an application to another status (``services.move``): 404 when the caller may not
+    """Move an application to another status (``actions.Move``): 404 when the caller may not
     see it, 403 when they see it but do not manage the opening, 409 when the move is
     impossible now (closed opening, scorecards pending, hired…), 400 naming the field."""
 
@@ -270,14 +267,8 @@ class ApplicationMoveView(APIView):
         if parse_id(str(id)) is None or not visible_applications(request).filter(pk=id).exists():
             raise exceptions.NotFound(_("Cette candidature n'existe pas ou ne vous est pas accessible."))
         data = validated(MoveRequestSerializer(data=request.data))
-        with service_errors(services.Conflict):
-            services.move(
-                application_id=id,
-                to_status=data["status"],
-                actor=request.user,
-                reason=data.get("reason", ""),
-                note=data.get("note", ""),
-            )
+        with service_errors():
+            actions.Move(id, user=request.user, params=data).execute()
         application = Application.objects.select_related("opening", "candidate").get(pk=id)
         context = {"request": request, "file_urls": file_urls(request)}
         return Response(ApplicationSerializer(application, context=context).data)

@@ -13,7 +13,8 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from appraisal import demo, selectors, services, workflow
+from appraisal import deadlines, demo, selectors, services
+from appraisal.actions import allowed_actions
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import CampaignStatus
 from appraisal.choices import RevisionState as R
@@ -22,6 +23,7 @@ from appraisal.models import Appraisal, AppraisalTemplate, AppraisalTransition, 
 from cms import dashboard, seed
 from cms.models import Agent
 from tests.appraisal.conftest import FILLED
+from tests.appraisal.factories import act
 from tests.factories import AgentFactory, UserFactory
 
 ALL_STATES = {S.CREATED, S.CONVOKED, S.HELD, S.NOTIFIED, S.ACKNOWLEDGED, S.FINAL, S.CANCELLED}
@@ -111,8 +113,8 @@ def test_the_demo_agent_appraisal_is_final_evaluated_by_manager_and_visaed_by_re
     assert appraisal.visa_at < timezone.now() and appraisal.observations
     assert Objective.objects.filter(set_in=appraisal).count() == 2
     # Something left to do for the agent: the revision window is still open.
-    assert "request_revision" in workflow.allowed_actions(agent.user, appraisal)
-    assert workflow.revision_deadline(appraisal) >= timezone.localdate()
+    assert "request_revision" in allowed_actions(agent.user, appraisal)
+    assert deadlines.revision_by(appraisal) >= timezone.localdate()
 
 
 def test_manager_and_reviewer_have_work_to_do_and_the_guards_let_them(seeded):
@@ -124,24 +126,19 @@ def test_manager_and_reviewer_have_work_to_do_and_the_guards_let_them(seeded):
     held = Appraisal.objects.get(evaluator=manager, state=S.HELD)
     assert held.answers  # a draft in progress
     to_hold = Appraisal.objects.get(evaluator=manager, state=S.CONVOKED, interview_at__lte=now)
-    workflow.perform(appraisal_id=to_hold.pk, action="hold", actor=manager.user)
+    act(to_hold, "hold", manager.user)
     services.save_draft(appraisal_id=held.pk, actor=manager.user, answers=FILLED)
-    workflow.perform(appraisal_id=held.pk, action="notify", actor=manager.user)
+    act(held, "notify", manager.user)
     to_convoke = Appraisal.objects.filter(evaluator=manager, state=S.CREATED).first()
-    workflow.perform(
-        appraisal_id=to_convoke.pk, action="convoke", actor=manager.user,
-        params={"interview_at": (now + datetime.timedelta(days=10)).isoformat()},
-    )
+    act(to_convoke, "convoke", manager.user, interview_at=(now + datetime.timedelta(days=10)).isoformat())
 
     queue = list(selectors.reviewer_queue(reviewer))
     assert len(queue) == 1 and queue[0].evaluator == manager
-    workflow.perform(appraisal_id=queue[0].pk, action="visa", actor=reviewer.user)
+    act(queue[0], "visa", reviewer.user)
     revision = selectors.revision_requests_to_answer(reviewer).get()
     assert revision.state == S.FINAL
-    workflow.perform(
-        appraisal_id=revision.pk, action="answer_revision", actor=reviewer.user,
-        params={"decision": "reject", "reason": "L'intérim est mentionné dans les acquis de l'expérience."},
-    )
+    act(revision, "answer_revision", reviewer.user, decision="reject",
+        reason="L'intérim est mentionné dans les acquis de l'expérience.")
 
 
 def test_every_appraisal_has_the_log_and_versions_its_state_implies(seeded):
@@ -266,15 +263,14 @@ def test_panel_next_step_for_each_state(appraisal, chain, state, expected):
     now = timezone.now()
     manager = chain["manager"].user
     if state != S.CREATED:
-        workflow.perform(appraisal_id=appraisal.pk, action="convoke", actor=manager, now=now - datetime.timedelta(days=12),
-                         params={"interview_at": (now - datetime.timedelta(days=2)).isoformat()})
+        act(appraisal, "convoke", manager, now=now - datetime.timedelta(days=12), interview_at=(now - datetime.timedelta(days=2)).isoformat())
     if state in (S.HELD, S.NOTIFIED, S.ACKNOWLEDGED):
-        workflow.perform(appraisal_id=appraisal.pk, action="hold", actor=manager, now=now - datetime.timedelta(days=2))
+        act(appraisal, "hold", manager, now=now - datetime.timedelta(days=2))
     if state in (S.NOTIFIED, S.ACKNOWLEDGED):
         services.save_draft(appraisal_id=appraisal.pk, actor=manager, answers=FILLED)
-        workflow.perform(appraisal_id=appraisal.pk, action="notify", actor=manager, now=now - datetime.timedelta(days=1))
+        act(appraisal, "notify", manager, now=now - datetime.timedelta(days=1))
     if state == S.ACKNOWLEDGED:
-        workflow.perform(appraisal_id=appraisal.pk, action="acknowledge", actor=chain["agent"].user)
+        act(appraisal, "acknowledge", chain["agent"].user)
     request = RequestFactory().get("/mon-espace/")
     request.user = chain["agent"].user
     context = panel_data(request)
@@ -301,8 +297,7 @@ def test_panel_runs_a_fixed_number_of_queries(chain, org, campaign):
     appraisals = Appraisal.objects.filter(evaluator=chain["manager"], state=S.CREATED)
     now = timezone.now()
     for appraisal in appraisals[:5]:
-        workflow.perform(appraisal_id=appraisal.pk, action="convoke", actor=chain["manager"].user,
-                         params={"interview_at": (now + datetime.timedelta(days=9)).isoformat()})
+        act(appraisal, "convoke", chain["manager"].user, interview_at=(now + datetime.timedelta(days=9)).isoformat())
     many = {login: measure(login) for login in ("agent", "manager", "reviewer")}
     assert many == few
     assert max(few.values()) <= 3

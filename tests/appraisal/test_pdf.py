@@ -10,11 +10,13 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.html import escape
 
-from appraisal import pdf, services, tasks, workflow
+from appraisal import pdf, services, tasks
 from appraisal.choices import AppraisalState as S
 from appraisal.models import Appraisal, AppraisalAccessLog, Objective
+from cms import pdf as cms_pdf
+from cms.pdf import RefusedURL
 from cms.storage import private_storage
-from learning.certificates import RefusedURL
+from tests.appraisal import factories
 from tests.appraisal.conftest import FILLED, make_campaign
 from tests.factories import AgentFactory, OrgUnitFactory
 
@@ -36,7 +38,7 @@ def days(n):
 
 
 def act(appraisal, action, user, now=None, **params):
-    return workflow.perform(appraisal_id=appraisal.pk, action=action, actor=user, params=params, now=now)
+    return factories.act(appraisal, action, user, now=now, **params)
 
 
 def to_notified(appraisal, chain, start, answers=FULL):
@@ -167,7 +169,7 @@ def test_notified_report_renders_the_frozen_version_not_later_changes(appraisal,
 
 
 def test_url_fetcher_refuses_http_and_files_outside_static():
-    fetcher = pdf.LocalURLFetcher()
+    fetcher = cms_pdf.LocalURLFetcher()
     for url in ("http://intranet.example/secret", "https://example.org/x.css", "file:///etc/passwd"):
         with pytest.raises(RefusedURL):
             fetcher.fetch(url)
@@ -176,13 +178,13 @@ def test_url_fetcher_refuses_http_and_files_outside_static():
 @pytest.mark.django_db
 def test_render_never_fetches_remote_resources(appraisal, chain, monkeypatch):
     requested = []
-    original = pdf.LocalURLFetcher.fetch
+    original = cms_pdf.LocalURLFetcher.fetch
 
     def spy(self, url, headers=None):
         requested.append(url)
         return original(self, url, headers)
 
-    monkeypatch.setattr(pdf.LocalURLFetcher, "fetch", spy)
+    monkeypatch.setattr(cms_pdf.LocalURLFetcher, "fetch", spy)
     services.save_draft(
         appraisal_id=appraisal.pk,
         actor=chain["manager"].user,

@@ -16,8 +16,9 @@ from django.utils import timezone
 from appraisal import reminders, services
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import CampaignStatus
-from appraisal.models import Appraisal, Campaign, ReminderLog
-from cms.models import Agent
+from appraisal.models import Appraisal, Campaign
+from cms import reminders as cms_reminders
+from cms.models import Agent, ReminderLog
 from tests.appraisal.conftest import make_campaign
 from tests.factories import AgentFactory
 
@@ -83,9 +84,9 @@ def test_each_kind_is_sent_once_and_a_second_run_sends_nothing(scenario, now):
     week = "{}-W{:02d}".format(*timezone.localtime(now).isocalendar()[:2])
     a = scenario["appraisals"].get(agent=agent)
     assert set(ReminderLog.objects.values_list("kind", "key")) == {
-        ("convoke", f"convoke:{reviewer.pk}:{week}"),
-        ("acknowledge", f"acknowledge:{a.pk}:v1:3"),
-        ("visa", f"visa:{reviewer.pk}:{week}"),
+        ("appraisal.convoke", f"convoke:{reviewer.pk}:{week}"),
+        ("appraisal.acknowledge", f"acknowledge:{a.pk}:v1:3"),
+        ("appraisal.visa", f"visa:{reviewer.pk}:{week}"),
     }
 
     mail.outbox.clear()
@@ -198,7 +199,7 @@ def test_a_refused_message_is_not_logged_and_is_retried(scenario, now, monkeypat
 
     monkeypatch.setattr(EmailBackend, "send_messages", flaky)
     assert reminders.send_all(now) == {"convoke": 1, "acknowledge": 0, "visa": 1, "failed": 1}
-    assert not ReminderLog.objects.filter(kind="acknowledge").exists()
+    assert not ReminderLog.objects.filter(kind="appraisal.acknowledge").exists()
     monkeypatch.setattr(EmailBackend, "send_messages", original)
     assert reminders.send_all(now) == {"convoke": 0, "acknowledge": 1, "visa": 0, "failed": 0}
 
@@ -208,7 +209,7 @@ def test_a_key_claimed_by_another_run_is_not_sent(scenario, now):
     pending = reminders.collect(now)
     assert len(pending) == 3 and not ReminderLog.objects.exists()
     taken = next(r for r in pending if r.kind == "acknowledge")
-    ReminderLog.objects.create(kind=taken.kind, key=taken.key)  # a concurrent run got there first
+    ReminderLog.objects.create(kind=f"appraisal.{taken.kind}", key=taken.key)  # a concurrent run got there first
     sent, failed = reminders.deliver(pending, now)
     assert {r.kind for r in sent} == {"convoke", "visa"} and failed == []
     assert [m.to for m in mail.outbox if m.to == [scenario["agent"].user.email]] == []
@@ -218,8 +219,10 @@ def test_a_key_claimed_by_another_run_is_not_sent(scenario, now):
 @pytest.mark.django_db
 def test_claim_returns_only_the_keys_it_inserted(scenario, now):
     pending = reminders.collect(now)
-    assert reminders._claim(pending, now) == {(r.kind, r.key) for r in pending}
-    assert reminders._claim(pending, now) == set()
+    assert cms_reminders.claim("appraisal", pending, now) == {(r.kind, r.key) for r in pending}
+    assert cms_reminders.claim("appraisal", pending, now) == set()
+    assert cms_reminders.claim("learning", pending, now) == {(r.kind, r.key) for r in pending}  # another namespace
+    ReminderLog.objects.filter(kind__startswith="learning.").delete()
     assert ReminderLog.objects.count() == 3
 
 

@@ -13,10 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from appraisal import services, workflow
+from appraisal import services
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import RevisionState as R
 from appraisal.models import Appraisal, AppraisalAccessLog, AppraisalTransition, Objective
+from tests.appraisal import factories
 from tests.appraisal.conftest import FILLED
 from tests.factories import AgentFactory
 
@@ -48,7 +49,7 @@ def flashed(response):
 
 
 def act(appraisal, action, user, **params):
-    return workflow.perform(appraisal_id=appraisal.pk, action=action, actor=user, params=params)
+    return factories.act(appraisal, action, user, **params)
 
 
 def to_held(appraisal, chain):

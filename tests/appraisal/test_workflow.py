@@ -4,11 +4,14 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from appraisal import services, workflow
+from appraisal import deadlines, services
+from appraisal.actions import expire_revision_requests
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import RevisionState as R
 from appraisal.models import Appraisal, AppraisalTransition, AppraisalVersion, Objective
 from cms import dates as calendar
+from cms.exceptions import Conflict
+from tests.appraisal import factories
 from tests.appraisal.conftest import FILLED, make_campaign
 
 
@@ -17,7 +20,7 @@ def days(n):
 
 
 def act(appraisal, action, user, now=None, **params):
-    return workflow.perform(appraisal_id=appraisal.pk, action=action, actor=user, params=params, now=now)
+    return factories.act(appraisal, action, user, now=now, **params)
 
 
 def run_to_notified(appraisal, chain, start):
@@ -88,7 +91,7 @@ def test_full_workflow_with_signatures_hash_and_log(appraisal, chain):
 @pytest.mark.django_db
 def test_convocation_needs_eight_days_notice(appraisal, chain):
     now = timezone.now()
-    with pytest.raises(workflow.InvalidTransition, match="au moins 8 jours"):
+    with pytest.raises(Conflict, match="au moins 8 jours"):
         act(appraisal, "convoke", chain["manager"].user, now=now, interview_at=(now + days(5)).isoformat())
     with pytest.raises(ValidationError) as excinfo:
         act(appraisal, "convoke", chain["manager"].user, now=now, interview_at="demain")
@@ -103,7 +106,7 @@ def test_wrong_actor_and_wrong_state(appraisal, chain):
         act(appraisal, "convoke", chain["agent"].user, interview_at=(timezone.now() + days(10)).isoformat())
     with pytest.raises(PermissionDenied):
         act(appraisal, "convoke", chain["other_manager"].user, interview_at=(timezone.now() + days(10)).isoformat())
-    with pytest.raises(workflow.InvalidTransition, match="À convoquer"):
+    with pytest.raises(Conflict, match="À convoquer"):
         act(appraisal, "visa", chain["reviewer"].user)
 
 
@@ -122,7 +125,7 @@ def test_late_notification_needs_a_reason(appraisal, chain):
     act(appraisal, "convoke", manager, now=now, interview_at=(now + days(9)).isoformat())
     act(appraisal, "hold", manager, now=now + days(9, ) + datetime.timedelta(hours=1))
     services.save_draft(appraisal_id=appraisal.pk, actor=manager, answers=FILLED)
-    with pytest.raises(workflow.InvalidTransition, match="15 jours"):
+    with pytest.raises(Conflict, match="15 jours"):
         act(appraisal, "notify", manager, now=now + days(30))
     act(appraisal, "notify", manager, now=now + days(30), reason="Arrêt maladie de l'évaluateur")
     assert AppraisalTransition.objects.get(action="notify").note == "Arrêt maladie de l'évaluateur"
@@ -131,7 +134,7 @@ def test_late_notification_needs_a_reason(appraisal, chain):
 @pytest.mark.django_db
 def test_report_is_frozen_after_notification(appraisal, chain):
     run_to_notified(appraisal, chain, timezone.now())
-    with pytest.raises(workflow.InvalidTransition, match="figé"):
+    with pytest.raises(Conflict, match="figé"):
         services.save_draft(appraisal_id=appraisal.pk, actor=chain["manager"].user, answers={"sec-overall": "changé"})
     appraisal.refresh_from_db()
     assert appraisal.answers["sec-overall"] == FILLED["sec-overall"]
@@ -169,10 +172,10 @@ def test_revision_window_in_jours_francs(appraisal, chain):
     start = timezone.make_aware(datetime.datetime(2026, 1, 10, 10, 0))
     run_to_notified(appraisal, chain, start)  # notified on 2026-01-21 (Wednesday)
     appraisal.refresh_from_db()
-    deadline = workflow.revision_deadline(appraisal)
+    deadline = deadlines.revision_by(appraisal)
     assert deadline == datetime.date(2026, 2, 6)
     too_late = timezone.make_aware(datetime.datetime(2026, 2, 7, 9, 0))
-    with pytest.raises(workflow.InvalidTransition, match="jours francs"):
+    with pytest.raises(Conflict, match="jours francs"):
         act(appraisal, "request_revision", chain["agent"].user, now=too_late, reason="Trop tard")
     act(appraisal, "request_revision", chain["agent"].user, now=too_late - days(1), reason="Juste à temps")
 
@@ -182,11 +185,11 @@ def test_no_answer_is_an_implicit_rejection_then_cap(appraisal, chain):
     start = timezone.now()
     run_to_notified(appraisal, chain, start)
     act(appraisal, "request_revision", chain["agent"].user, now=start + days(12), reason="Désaccord")
-    assert workflow.expire_revision_requests(now=start + days(20)) == 0
-    assert workflow.expire_revision_requests(now=start + days(28)) == 1
+    assert expire_revision_requests(now=start + days(20)) == 0
+    assert expire_revision_requests(now=start + days(28)) == 1
     appraisal.refresh_from_db()
     assert appraisal.revision_state == R.IMPLICITLY_REJECTED
-    with pytest.raises(workflow.InvalidTransition):
+    with pytest.raises(Conflict):
         act(appraisal, "answer_revision", chain["reviewer"].user, decision="accept", reason="x")
     act(appraisal, "refer_cap", chain["hr"].user, now=start + days(30), reason="Saisine par l'agent")
     assert AppraisalTransition.objects.get(action="refer_cap").on_behalf_of == chain["agent"]

@@ -91,8 +91,8 @@ def test_the_table_answers_questions_about_itself():
     assert TABLE.find("go", Light.GREEN) is None
 
 
-@pytest.mark.django_db(transaction=True)
-def test_execute_applies_sets_the_declared_state_audits_and_notifies_after_commit():
+@pytest.mark.django_db
+def test_execute_applies_sets_the_declared_state_audits_and_notifies_after_commit(django_capture_on_commit_callbacks):
     record = Record()
     received = []
 
@@ -102,7 +102,7 @@ def test_execute_applies_sets_the_declared_state_audits_and_notifies_after_commi
     action_executed.connect(listener)
     try:
         go = action("go", record, roles={"driver"})
-        with transaction.atomic():
+        with django_capture_on_commit_callbacks(execute=True):
             go.execute()
             assert record.state == Light.GREEN and record.saved == 1
             assert record.journal == [("apply", Light.RED), ("audit", Light.RED, Light.GREEN)]
@@ -113,21 +113,23 @@ def test_execute_applies_sets_the_declared_state_audits_and_notifies_after_commi
         action_executed.disconnect(listener)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_nothing_is_dispatched_when_the_transaction_rolls_back():
+@pytest.mark.django_db
+def test_nothing_is_dispatched_when_the_transaction_rolls_back(django_capture_on_commit_callbacks):
     record = Record()
     go = action("go", record, roles={"driver"})
-    with pytest.raises(RuntimeError), transaction.atomic():
-        go.execute()
-        raise RuntimeError("later failure")
-    assert go.sent == []
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            go.execute()
+            raise RuntimeError("later failure")
+    assert callbacks == [] and go.sent == []
 
 
-@pytest.mark.django_db(transaction=True)
-def test_log_and_notify_flags():
+@pytest.mark.django_db
+def test_log_and_notify_flags(django_capture_on_commit_callbacks):
     record = Record()
     go = action("go", record, roles={"driver"}, log=False, notify=False)
-    go.execute()
+    with django_capture_on_commit_callbacks(execute=True):
+        go.execute()
     assert record.state == Light.GREEN
     assert ("audit", Light.RED, Light.GREEN) not in record.journal and go.audit_row is None
     assert go.sent == []

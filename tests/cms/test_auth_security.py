@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import F
 from django.test import RequestFactory, override_settings
-from django.urls import reverse
+from django.urls import get_resolver, reverse
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -188,6 +188,9 @@ def test_hr_lists_tokens_without_their_keys(client, tokens, role):
 
 @pytest.mark.parametrize("role", ["agent", "editor", "hr", "superuser"])
 def test_token_menu_only_for_hr_and_superusers(role):
+    # Admin viewsets register their menu items when the URLconf loads: load it first, as a
+    # request would (run alone, the test would otherwise see an empty menu).
+    get_resolver().url_patterns  # noqa: B018
     request = RequestFactory().get("/admin/")
     request.user = admin_user(role)
     names = {item.name for item in settings_menu.menu_items_for_request(request)}

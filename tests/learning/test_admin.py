@@ -155,7 +155,8 @@ def test_editor_assigns_a_course_and_the_task_enrols_the_subtree(
 
     assert response.status_code == 302
     assert response["Location"] == reverse("formations_assignations:index")
-    assert len(callbacks) == 1  # the bulk enrolment task, enqueued after the commit
+    # the bulk enrolment task, enqueued after the commit (then the enrolment action's event)
+    assert [c.__qualname__.split(".")[0] for c in callbacks] == ["AssignmentCreateView", "BulkEnrollmentAction"]
     assignment = Assignment.objects.get()
     assert (assignment.course_id, assignment.org_unit_id, assignment.due_in_days) == (
         course["course"].pk,

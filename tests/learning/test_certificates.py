@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 from weasyprint import HTML
 
+from cms import pdf as cms_pdf
 from learning import certificates, services
 from learning.choices import EnrollmentStatus
 from learning.models import Enrollment
@@ -61,7 +62,7 @@ def test_certificate_pdf_shows_name_course_dates_code_and_qr(completed, tmp_path
         for expected in ("Attestation de formation".upper(), "MARTIN-LEFÈVRE", "Protection des données", code,
                          "valable jusqu'au"):
             assert expected in text
-        assert certificates.french_date(completed.expires_at) in text
+        assert cms_pdf.french_date(completed.expires_at) in text
 
 
 @pytest.mark.django_db
@@ -112,8 +113,8 @@ def test_french_dates_use_the_ordinal_first_day():
     from django.utils import translation
 
     with translation.override("fr"):
-        assert certificates.french_date(date(2026, 3, 1)) == "1er mars 2026"
-        assert certificates.french_date(date(2026, 3, 12)) == "12 mars 2026"
+        assert cms_pdf.french_date(date(2026, 3, 1)) == "1er mars 2026"
+        assert cms_pdf.french_date(date(2026, 3, 12)) == "12 mars 2026"
 
 
 # --- local-only fetching ---------------------------------------------------------------------
@@ -130,19 +131,19 @@ def test_french_dates_use_the_ordinal_first_day():
     ],
 )
 def test_url_fetcher_refuses_network_and_files_outside_static(url):
-    with pytest.raises(certificates.RefusedURL):
-        certificates.LocalURLFetcher()(url)
+    with pytest.raises(cms_pdf.RefusedURL):
+        cms_pdf.LocalURLFetcher()(url)
 
 
 def test_url_fetcher_serves_static_files_and_data_uris():
-    fetcher = certificates.LocalURLFetcher()
+    fetcher = cms_pdf.LocalURLFetcher()
     static_css = Path(settings.BASE_DIR) / "themes" / "static" / "themes" / "site.css"
     response = fetcher(static_css.as_uri())
     assert response.read().startswith(b"/*")
     assert response.content_type == "text/css"
     assert fetcher("data:text/plain;base64,b2s=").read() == b"ok"
     # a path that climbs out of a static directory is refused
-    with pytest.raises(certificates.RefusedURL):
+    with pytest.raises(cms_pdf.RefusedURL):
         fetcher((static_css.parent / ".." / ".." / ".." / "manage.py").as_uri())
 
 
@@ -160,11 +161,11 @@ def test_rendering_never_opens_a_network_connection(monkeypatch):
         '<img src="http://10.0.0.1/tracker.png"><img src="//example.org/b.png"><p>ok</p>'
     )
     pdf = HTML(
-        string=html, base_url=certificates.static_base_url(), url_fetcher=certificates.LocalURLFetcher()
+        string=html, base_url=cms_pdf.static_base_url(), url_fetcher=cms_pdf.LocalURLFetcher()
     ).write_pdf()
     assert pdf.startswith(b"%PDF")
     assert attempts == []
-    assert certificates.static_base_url().startswith("file://")
+    assert cms_pdf.static_base_url().startswith("file://")
 
 
 # --- storage ---------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
+from cms.exceptions import Conflict
 from learning import services
 from learning.models import QuizAttempt
 from tests.learning.conftest import HALF_RIGHT, build_course
@@ -13,7 +14,7 @@ from tests.learning.conftest import HALF_RIGHT, build_course
 pytestmark = pytest.mark.postgres
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_submissions_respect_the_attempt_limit(chain):
     if connection.vendor != "postgresql":
         pytest.skip("row locks are tested on PostgreSQL (set DATABASE_URL)")
@@ -28,7 +29,7 @@ def test_concurrent_submissions_respect_the_attempt_limit(chain):
             barrier.wait()
             services.submit_quiz(user=user, quiz=built["quiz"], answers=HALF_RIGHT)
             outcomes.append("ok")
-        except services.Conflict:
+        except Conflict:
             outcomes.append("conflict")
         finally:
             connections.close_all()

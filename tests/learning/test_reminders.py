@@ -10,9 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from cms.models import ReminderLog
 from learning import reminders
 from learning.choices import EnrollmentStatus, ReminderKind
-from learning.models import Enrollment, ReminderLog
+from learning.models import Enrollment
 from tests.factories import AgentFactory
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -73,15 +74,17 @@ def test_each_kind_is_sent_once_and_a_second_run_sends_nothing(scenario):
     assert "http://127.0.0.1:8000/formation/equipe/formations/" in digest.body
     assert scenario["agent"].full_name not in digest.body  # not late, and not other_manager's report
 
-    keys = set(ReminderLog.objects.values_list("kind", "key"))
+    keys = set(ReminderLog.objects.values_list("kind", "key", "object_id"))
     assert keys == {
-        ("due_soon", f"due_soon:{scenario['due_soon'].pk}:2026-03-14"),
-        ("overdue", f"overdue:{scenario['overdue'].pk}:2026-03-09"),
-        ("expiring", f"expiring:{scenario['expiring'].pk}:2026-03-21"),
-        ("manager_digest", f"manager_digest:{scenario['other_manager'].pk}:2026-W11"),
+        ("learning.due_soon", f"due_soon:{scenario['due_soon'].pk}:2026-03-14", scenario["due_soon"].pk),
+        ("learning.overdue", f"overdue:{scenario['overdue'].pk}:2026-03-09", scenario["overdue"].pk),
+        ("learning.expiring", f"expiring:{scenario['expiring'].pk}:2026-03-21", scenario["expiring"].pk),
+        ("learning.manager_digest", f"manager_digest:{scenario['other_manager'].pk}:2026-W11", None),
     }
-    digest_log = ReminderLog.objects.get(kind="manager_digest")
-    assert digest_log.user_id == scenario["other_manager"].user_id and digest_log.enrollment_id is None
+    due_log = ReminderLog.objects.get(kind="learning.due_soon")
+    assert due_log.user_id == scenario["agent"].user_id
+    digest_log = ReminderLog.objects.get(kind="learning.manager_digest")
+    assert digest_log.user_id == scenario["other_manager"].user_id and digest_log.object_id is None
 
     assert reminders.send_all(NOW + timedelta(hours=1)) == NOTHING
     assert len(mail.outbox) == 4
@@ -163,31 +166,25 @@ def test_a_refused_message_is_not_logged_and_is_retried(scenario, monkeypatch):
     result = reminders.send_all(NOW)
     assert result["expiring"] == 0 and result["failed"] == 1
     assert result["due_soon"] == result["overdue"] == result["manager_digest"] == 1
-    assert not ReminderLog.objects.filter(kind=ReminderKind.EXPIRING).exists()
+    assert not ReminderLog.objects.filter(kind=f"learning.{ReminderKind.EXPIRING}").exists()
 
     monkeypatch.setattr(EmailBackend, "send_messages", real_send)
     assert reminders.send_all(NOW) == {**NOTHING, "expiring": 1}
 
 
 @pytest.mark.django_db
-def test_a_concurrent_run_cannot_make_a_reminder_go_twice(scenario, monkeypatch):
+def test_a_concurrent_run_cannot_make_a_reminder_go_twice(scenario):
     pending = reminders.collect(NOW)
     assert len(pending) == 4
-    # Another run sends the due_soon reminder between our selection and our delivery, and
-    # our first look at the log misses it: the unique key stops the insert, the batch
-    # rolls back and is retried without it.
+    # Another run sends the due_soon reminder between our selection and our delivery: our
+    # claim skips its key (the unique index), so we do not send it again.
     other = next(r for r in pending if r.kind == ReminderKind.DUE_SOON)
-    ReminderLog.objects.create(kind=other.kind, key=other.key, user_id=other.user_id, enrollment_id=other.enrollment_id)
-    real_claimed, calls = reminders._claimed, []
-
-    def stale_first(batch):
-        calls.append(1)
-        return set() if len(calls) == 1 else real_claimed(batch)
-
-    monkeypatch.setattr(reminders, "_claimed", stale_first)
+    ReminderLog.objects.create(
+        kind=f"learning.{other.kind}", key=other.key, user_id=other.user_id, object_id=other.enrollment_id
+    )
     sent, failed = reminders.deliver(pending)
-    assert len(calls) == 2
     assert {r.kind for r in sent} == {"overdue", "expiring", "manager_digest"} and failed == []
+    assert [m for m in mail.outbox if m.to == [scenario["agent"].user.email]] == []
     assert len(mail.outbox) == 3
     assert ReminderLog.objects.count() == 4
 

@@ -17,9 +17,8 @@
 * ``apply_directly(opening, **fields)`` applies through the service and returns
   ``(application, token)`` (the token of the self-service link).
 
-Autouse: private files go to a temporary folder, the cache (rate limits) is emptied, and
-until ``recruitment/models.py`` defines them, the page methods that call
-``recruitment.views`` are installed (exactly the code proposed for the models).
+Autouse: private files go to a temporary folder, and the cache (rate limits) is emptied.
+New tests build their rows with ``tests/recruitment/factories.py``.
 """
 
 import io
@@ -38,6 +37,7 @@ from recruitment import services
 from recruitment.choices import EmploymentType, MessageKind
 from recruitment.models import Application, JobIndexPage, JobOpeningPage, MessageTemplate
 from tests.factories import AgentFactory, OrgUnitFactory, UserFactory
+from tests.recruitment.factories import set_opening_state
 
 # --- uploads ---------------------------------------------------------------------------------
 
@@ -119,7 +119,9 @@ def publish(page):
     return page
 
 
-def make_opening(index, *, org_unit, reference, title=None, **fields):
+def make_opening(index, *, org_unit, reference, title=None, state=None, **fields):
+    """A published opening under ``index``; ``state`` (filled, cancelled) writes its
+    ``OpeningStatus`` directly (see ``tests.recruitment.factories.set_opening_state``)."""
     today = timezone.localdate()
     values = {
         "title": title or f"Poste {reference}",
@@ -142,7 +144,10 @@ def make_opening(index, *, org_unit, reference, title=None, **fields):
     values.update(fields)
     opening = JobOpeningPage(**values)
     index.add_child(instance=opening)
-    return publish(opening)
+    opening = publish(opening)
+    if state is not None:
+        set_opening_state(opening, state)
+    return opening
 
 
 @pytest.fixture

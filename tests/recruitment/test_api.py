@@ -28,6 +28,7 @@ from tests.recruitment.conftest import (
     publish,
     text_as_pdf_upload,
 )
+from tests.recruitment.factories import set_opening_state
 
 API = "/api/v1/"
 ROLES = ["anonymous", "agent", "interviewer", "other_interviewer", "recruiter", "other_recruiter", "hr"]
@@ -327,7 +328,7 @@ def test_opening_item_shape(world):
 
 @pytest.mark.django_db
 def test_unpublished_filled_and_cancelled_openings_are_not_listed(world):
-    JobOpeningPage.objects.filter(pk=world.openings["mine"].pk).update(state=OpeningState.FILLED)
+    set_opening_state(world.openings["mine"], OpeningState.FILLED)
     JobOpeningPage.objects.get(pk=world.openings["theirs"].pk).unpublish()
     assert references(APIClient().get(f"{API}openings/")) == {"API-003"}
 
@@ -416,7 +417,7 @@ def test_closed_opening_is_a_409_with_the_reason(world):
     response = apply(APIClient(), world.openings["closed"])
     assert response.status_code == 409
     assert "date limite" in response.json()["detail"]
-    JobOpeningPage.objects.filter(pk=world.openings["mine"].pk).update(state=OpeningState.FILLED)
+    set_opening_state(world.openings["mine"], OpeningState.FILLED)
     response = apply(APIClient(), world.openings["mine"])
     assert response.status_code == 409 and "clos" in response.json()["detail"]
 
@@ -609,7 +610,7 @@ def test_impossible_moves_are_409_with_the_reason(world):
     assert same.status_code == 409 and "déjà" in same.json()["detail"]
     pending = move(world, "recruiter", "jury", status="decision")  # the jury's scorecard is not in
     assert pending.status_code == 409 and "grilles" in pending.json()["detail"]
-    JobOpeningPage.objects.filter(pk=world.openings["mine"].pk).update(state=OpeningState.CANCELLED)
+    set_opening_state(world.openings["mine"], OpeningState.CANCELLED)
     closed = move(world, "recruiter", "mine", status="screening")
     assert closed.status_code == 409 and "clos" in closed.json()["detail"]
 

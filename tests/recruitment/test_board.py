@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.admin.menu import admin_menu
 
-from recruitment import interviews, selectors, services
+from cms.exceptions import Conflict
+from recruitment import actions, interviews, selectors, services
 from recruitment.choices import PIPELINE, TERMINAL, ApplicationStatus, MessageKind, OpeningState
 from recruitment.models import Application, ApplicationEvent, Candidate, Interview, MessageTemplate, Scorecard
 from tests.factories import AgentFactory, UserFactory
@@ -120,7 +121,7 @@ def world(openings, recruiter):
     interviewing.refresh_from_db()
     received = make_application(opening, first_name="Rémi", last_name="Leroy")
     undone = make_application(opening, status=ApplicationStatus.SCREENING, first_name="Zoé", last_name="Petit")
-    batch, _count = services.bulk_reject(application_ids=[undone.pk], actor=users["hr"], reason="Hors délai", send=False)
+    batch, _count = actions.bulk_reject(application_ids=[undone.pk], actor=users["hr"], reason="Hors délai", send=False)
     return {
         "opening": opening, "users": users, "application": interviewing, "received": received, "undone": undone,
         "batch": batch, "scorecard": Scorecard.objects.get(application=interviewing, interviewer=users["interviewer"]),
@@ -158,7 +159,7 @@ def effect(endpoint, world):
         "move": refresh["application"].status == ApplicationStatus.SHORTLISTED,
         "bulk_reject": refresh["received"].status == ApplicationStatus.REJECTED,
         "undo": refresh["undone"].status == ApplicationStatus.SCREENING,
-        "close": type(world["opening"]).objects.get(pk=world["opening"].pk).state == OpeningState.FILLED,
+        "close": type(world["opening"]).objects.get(pk=world["opening"].pk).recruitment_state == OpeningState.FILLED,
         "schedule": Interview.objects.filter(application=world["application"]).count() == 2,
     }.get(endpoint)
 
@@ -376,7 +377,7 @@ def test_anonymised_screening_hides_identity_until_the_application_leaves_screen
         assert response.status_code == 302 and response["Location"] == url("application", application.pk)
         assert not hasattr(response, "streaming_content")
 
-    services.move(application_id=application.pk, to_status=ApplicationStatus.SHORTLISTED, actor=recruiter)
+    actions.move(application_id=application.pk, to_status=ApplicationStatus.SHORTLISTED, actor=recruiter)
     page = client.get(url("application", application.pk)).content.decode()
     assert "Camille Secret" in page and "camille.secret@example.org" in page
     assert url("file", application.pk, "cv") in page and "Bonjour Camille Secret" in page
@@ -513,8 +514,8 @@ def test_bulk_reject_cannot_reach_another_openings_applications(client, openings
 
 def test_undo_is_refused_once_an_application_moved_again(client, openings, recruiter):
     application = make_application(openings["open"])
-    batch, _n = services.bulk_reject(application_ids=[application.pk], actor=recruiter, reason="Hors profil", send=False)
-    services.move(application_id=application.pk, to_status=ApplicationStatus.SCREENING, actor=recruiter, reason="Erreur")
+    batch, _n = actions.bulk_reject(application_ids=[application.pk], actor=recruiter, reason="Hors profil", send=False)
+    actions.move(application_id=application.pk, to_status=ApplicationStatus.SCREENING, actor=recruiter, reason="Erreur")
     client.force_login(recruiter)
     html = client.post(url("undo"), {"batch": batch}, follow=True).content.decode()
     assert "a changé depuis : annulation impossible" in html
@@ -538,11 +539,11 @@ def test_close_opening_cancels_remaining_applications_and_blocks_moves(client, o
 
     html = client.post(url("close", opening.pk), {"state": "filled"}).content.decode()
     assert "Cochez la case pour confirmer la clôture." in html
-    assert type(opening).objects.get(pk=opening.pk).state == OpeningState.OPEN
+    assert type(opening).objects.get(pk=opening.pk).recruitment_state == OpeningState.OPEN
 
     response = client.post(url("close", opening.pk), {"state": "filled", "confirm": "on"}, follow=True)
     assert "2 candidatures en cours annulées" in response.content.decode()
-    assert type(opening).objects.get(pk=opening.pk).state == OpeningState.FILLED
+    assert type(opening).objects.get(pk=opening.pk).recruitment_state == OpeningState.FILLED
     for application in active:
         application.refresh_from_db()
         assert application.status == ApplicationStatus.CANCELLED and application.closed_at is not None
@@ -559,16 +560,16 @@ def test_close_opening_cancels_remaining_applications_and_blocks_moves(client, o
     assert Application.objects.get(pk=rejected.pk).status == ApplicationStatus.REJECTED
     response = client.post(url("close", opening.pk), {"state": "cancelled", "confirm": "on"}, follow=True)
     assert "déjà clos" in response.content.decode()
-    assert type(opening).objects.get(pk=opening.pk).state == OpeningState.FILLED
+    assert type(opening).objects.get(pk=opening.pk).recruitment_state == OpeningState.FILLED
 
 
 def test_undo_after_closing_is_refused(openings, recruiter):
     opening = openings["open"]
     application = make_application(opening, status=ApplicationStatus.SCREENING)
-    batch, _n = services.bulk_reject(application_ids=[application.pk], actor=recruiter, reason="Hors profil", send=False)
-    services.close_opening(opening=opening, state=OpeningState.CANCELLED, actor=recruiter)
-    with pytest.raises(services.Conflict):
-        services.undo_batch(batch=batch, actor=recruiter)
+    batch, _n = actions.bulk_reject(application_ids=[application.pk], actor=recruiter, reason="Hors profil", send=False)
+    actions.close_opening(opening=opening, state=OpeningState.CANCELLED, actor=recruiter)
+    with pytest.raises(Conflict):
+        actions.undo_batch(batch=batch, actor=recruiter)
     assert Application.objects.get(pk=application.pk).status == ApplicationStatus.REJECTED
 
 

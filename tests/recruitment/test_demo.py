@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 
 from cms import seed
 from cms.models import Agent
-from recruitment import demo, selectors, services
+from recruitment import actions, demo, selectors, services
 from recruitment.choices import PIPELINE, TERMINAL, ApplicationStatus, MessageKind, OpeningState
 from recruitment.models import (
     Application,
@@ -75,7 +75,7 @@ def test_openings_are_published_under_a_job_index_of_the_home_page(seeded):
     today = timezone.localdate()
     assert sum(o.internal_only for o in openings) >= 2
     closed = [o for o in openings if o.application_deadline < today]
-    assert len(closed) == 1 and closed[0].state == OpeningState.OPEN
+    assert len(closed) == 1 and closed[0].recruitment_state == OpeningState.OPEN
     assert sum(o.salary_min is not None for o in openings) >= 4
     assert len({o.category for o in openings}) == 3 and len({o.corps for o in openings}) >= 8
     assert len({o.org_unit_id for o in openings}) >= 2
@@ -216,7 +216,7 @@ def test_a_pending_application_can_be_moved_by_the_demo_recruiter(seeded):
         opening__in=selectors.openings_managed_by(recruiter),
         opening__application_deadline__gte=timezone.localdate(),
     ).first()
-    services.move(application_id=application.pk, to_status=S.ADMISSIBILITY, actor=recruiter)
+    actions.move(application_id=application.pk, to_status=S.ADMISSIBILITY, actor=recruiter)
     assert Application.objects.get(pk=application.pk).status == S.ADMISSIBILITY
 
 

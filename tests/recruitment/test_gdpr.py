@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from recruitment import gdpr, services
+from recruitment import actions, gdpr
 from recruitment.choices import ApplicationStatus
 from recruitment.models import Application, ApplicationEvent, Candidate, Interview, Scorecard
 from tests.factories import UserFactory
@@ -101,7 +101,7 @@ def test_export_my_data_as_json(client, openings, job_index, org, applied, recru
     other_opening = make_opening(job_index, org_unit=org["bureau"], reference="EXP-2", title="Autre poste")
     mine, _t = apply_directly(other_opening, email="Alice.Dupont@Example.org", phone="")
     bob, _t = apply_directly(other_opening, first_name="Bob", email="bob@example.org", phone="+33 6 12 34 56 78")
-    services.move(application_id=application.pk, to_status="admissibility", actor=recruiter, note="Dossier complet")
+    actions.move(application_id=application.pk, to_status="admissibility", actor=recruiter, note="Dossier complet")
     jury = UserFactory(username="jury_member", first_name="Jules", last_name="Juré")
     interview = Interview.objects.create(application=application, starts_at=timezone.now() + timedelta(days=3),
                                          location="Salle 12")
@@ -201,7 +201,7 @@ def test_erase_my_data(client, openings, job_index, org, applied, private_files)
 
 def test_erase_candidate_keeps_statistics_records_the_actor_and_is_idempotent(openings, recruiter, private_files):
     application, _token = apply_directly(openings["open"], message="Mon numéro perso est le 06 00 00 00 00")
-    services.move(application_id=application.pk, to_status="rejected", actor=recruiter, reason="Profil : Mme Dupont")
+    actions.move(application_id=application.pk, to_status="rejected", actor=recruiter, reason="Profil : Mme Dupont")
     references = gdpr.erase_candidate(application.candidate, actor=recruiter)
     assert references == [application.reference]
     application.refresh_from_db()

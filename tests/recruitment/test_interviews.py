@@ -9,7 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from icalendar import Calendar
 
-from recruitment import interviews, services
+from cms.exceptions import Conflict
+from recruitment import actions, interviews
 from recruitment.choices import ApplicationStatus, OpeningState
 from recruitment.models import Application, ApplicationEvent, Interview, Scorecard
 from tests.factories import AgentFactory, UserFactory
@@ -142,10 +143,10 @@ def test_only_managers_schedule_and_not_on_closed_things(openings, recruiter, ju
     with pytest.raises(PermissionDenied):
         schedule(shortlisted, other, jury)
     rejected = make_application(openings["open"], status=ApplicationStatus.REJECTED)
-    with pytest.raises(services.Conflict):
+    with pytest.raises(Conflict):
         schedule(rejected, recruiter, jury)
-    services.close_opening(opening=openings["open"], state=OpeningState.CANCELLED, actor=recruiter)
-    with pytest.raises(services.Conflict):
+    actions.close_opening(opening=openings["open"], state=OpeningState.CANCELLED, actor=recruiter)
+    with pytest.raises(Conflict):
         schedule(shortlisted, recruiter, jury)
     assert not Interview.objects.exists()
 
@@ -204,7 +205,7 @@ def test_only_its_interviewer_submits_a_scorecard_and_it_is_final(scheduled, rec
     submitted = submit(card, scores={k: str(v) for k, v in GOOD_SCORES.items()}, comment="  Solide.  ")
     assert submitted.submitted_at is not None and submitted.skills == 4 and submitted.comment == "Solide."
     assert ApplicationEvent.objects.filter(application=card.application, kind="scorecard", actor=jury[0]).exists()
-    with pytest.raises(services.Conflict):
+    with pytest.raises(Conflict):
         submit(card, scores=GOOD_SCORES | {"skills": 1})
     card.refresh_from_db()
     assert card.skills == 4
@@ -283,13 +284,13 @@ def test_my_scorecards_query_count_does_not_grow(client, openings, recruiter, ju
 
 def test_decision_waits_for_every_scorecard_then_hired_closes(openings, recruiter, jury, shortlisted, scheduled):
     def move(status):
-        return services.move(application_id=shortlisted.pk, to_status=status, actor=recruiter)
+        return actions.move(application_id=shortlisted.pk, to_status=status, actor=recruiter)
 
     for status in (ApplicationStatus.DECISION, ApplicationStatus.OFFER, ApplicationStatus.HIRED):
-        with pytest.raises(services.Conflict):
+        with pytest.raises(Conflict):
             move(status)
     submit(scheduled["jury_a"])
-    with pytest.raises(services.Conflict):
+    with pytest.raises(Conflict):
         move(ApplicationStatus.DECISION)
     submit(scheduled["jury_b"], scores={k: 2 for k in GOOD_SCORES}, recommendation="no")
     move(ApplicationStatus.DECISION)

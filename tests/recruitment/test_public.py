@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cms import ratelimit
-from recruitment import jsonld, views
+from recruitment import jsonld, pages, selectors
 from recruitment.choices import EmploymentType, OpeningState
 from recruitment.models import Application, ApplicationEvent, Candidate
 from tests.factories import UserFactory
@@ -26,9 +26,9 @@ from tests.recruitment.conftest import (
     make_opening,
     odt_upload,
     pdf_upload,
-    publish,
     text_as_pdf_upload,
 )
+from tests.recruitment.factories import set_opening_state
 
 JSONLD = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
 
@@ -126,7 +126,7 @@ def test_listing_paginates_and_keeps_the_filters(rf, openings, job_index, org):
         make_opening(job_index, org_unit=org["bureau"], reference=f"P-{number}", title=f"Poste {number}", category="C")
     request = rf.get(job_index.url, {"category": "C", "page": "2"})
     request.user = AnonymousUser()
-    context = views.job_index_context(request, job_index, page_size=2)
+    context = pages.job_index_context(request, job_index, page_size=2)
     assert context["page_obj"].paginator.count == 5
     assert context["page_obj"].number == 2
     assert len(context["openings"]) == 2
@@ -261,8 +261,7 @@ def test_closed_opening_says_closed_and_has_no_jsonld(client, openings):
 
 def test_filled_opening_is_closed_without_jsonld(client, openings):
     opening = openings["open"]
-    opening.state = OpeningState.FILLED
-    publish(opening)
+    set_opening_state(opening, OpeningState.FILLED)
     html = client.get(opening.url).content.decode()
     assert "Cette offre est close" in html
     assert "Pourvue" in html
@@ -493,6 +492,6 @@ def test_apply_url_accepts_post_only(client, openings):
 
 
 def test_visible_openings_selector(openings, agent_user):
-    assert set(views.visible_openings(agent_user).values_list("reference", flat=True)) == {"2025-DRH-001", "2025-DRH-002"}
-    assert set(views.visible_openings(agent_user, external_only=True).values_list("reference", flat=True)) == {"2025-DRH-001"}
-    assert views.visible_openings(None, today=timezone.localdate() - timedelta(days=2)).count() == 2  # the closed one too
+    assert set(selectors.visible_openings(agent_user).values_list("reference", flat=True)) == {"2025-DRH-001", "2025-DRH-002"}
+    assert set(selectors.visible_openings(agent_user, external_only=True).values_list("reference", flat=True)) == {"2025-DRH-001"}
+    assert selectors.visible_openings(None, today=timezone.localdate() - timedelta(days=2)).count() == 2  # the closed one too

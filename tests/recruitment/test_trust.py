@@ -38,7 +38,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cms import placeholders, ratelimit
-from recruitment import messages, services, views
+from recruitment import actions, messages, views
 from recruitment.admin_forms import BulkRejectForm
 from recruitment.choices import ApplicationStatus, MessageKind
 from recruitment.models import Application, ApplicationEvent, Candidate, MessageTemplate
@@ -267,7 +267,7 @@ def test_no_other_message_carries_a_link(openings, recruiter, acknowledgement_te
     set_template(MessageKind.REJECTION, subject="Réponse", body="Bonjour {candidat_prenom}. Suivi : {lien_suivi}.")
     application, token = apply_directly(openings["open"])
     with django_capture_on_commit_callbacks(execute=True):
-        services.move(application_id=application.pk, to_status=ApplicationStatus.REJECTED, actor=recruiter,
+        actions.move(application_id=application.pk, to_status=ApplicationStatus.REJECTED, actor=recruiter,
                       reason="Profil éloigné")
     assert mail.outbox[-1].body == "Bonjour Alice. Suivi : ."
     copy = ApplicationEvent.objects.filter(application=application, kind="message").last()

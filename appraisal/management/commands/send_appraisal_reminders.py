@@ -4,34 +4,13 @@ manage.py send_appraisal_reminders            # send, print counts per kind
 manage.py send_appraisal_reminders --dry-run  # list what would be sent; send and write nothing
 """
 
-from django.core.management.base import BaseCommand
-
 from appraisal import reminders
+from cms.management.commands._reminders import ReminderCommand
 
 
-class Command(BaseCommand):
+class Command(ReminderCommand):
     help = "Envoie les relances d'entretiens professionnels dues (convocations, signatures, visas)."
+    reminders = reminders
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="Liste les relances qui seraient envoyées, sans rien envoyer ni enregistrer.",
-        )
-
-    def handle(self, *args, dry_run=False, **options):
-        if dry_run:
-            pending = reminders.collect()
-            for reminder in pending:
-                self.stdout.write(f"[{reminder.kind}] {reminder.to} — {reminder.subject}")
-            result = {**reminders.counts(pending), "failed": 0}
-            self.stdout.write(self.style.WARNING("Simulation : aucun message envoyé, rien n'a été enregistré."))
-        else:
-            result = reminders.send_all()
-        verb = "à envoyer" if dry_run else "envoyées"
-        for kind in reminders.KINDS:
-            self.stdout.write(f"{reminders.LABELS[kind]} ({kind}) : {result[kind]} {verb}")
-        if result["failed"]:
-            self.stderr.write(self.style.ERROR(f"Échecs d'envoi (réessayés au prochain passage) : {result['failed']}"))
-        total = sum(result[kind] for kind in reminders.KINDS)
-        self.stdout.write(self.style.SUCCESS(f"Total : {total} relance(s) {verb}."))
+    def kinds(self):
+        return [(kind, reminders.LABELS[kind]) for kind in reminders.KINDS]

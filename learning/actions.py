@@ -1,0 +1,441 @@
+"""Enrolment actions: the only code that changes ``Enrollment.status``.
+
+The transitions are declared once, in :data:`TRANSITIONS`::
+
+    not_started ──start──▶ in_progress ──complete──▶ completed ──expire──▶ expired
+                                      └───fail─────▶ failed
+
+    failed  ──grant_new_cycle (HR, a manager above the agent)──▶ a new cycle (new row)
+    expired ──renew (renewal task, assignment, self-enrolment)──▶ a new cycle (new row)
+
+A failed cycle stays failed: its attempts are spent and lessons and quizzes refuse it
+(409); a new cycle with fresh attempts is opened by HR or a manager
+(``grant_new_cycle``), or by an assignment, an import or an appraisal need (the system
+opens a cycle whatever the last one's end, as before). Self-enrolment after a failure is
+refused; after an expiry it opens the next cycle.
+
+Every status change, and the creation of every cycle (``from_status`` empty), writes an
+:class:`~learning.models.EnrollmentEvent` in the same transaction, whose ``at`` is the
+``updated_at`` written with it (the completion API's sync cursor and the history agree).
+``cms.actions.action_executed`` is sent after commit only. The bulk actions
+(:class:`OpenCycles`, :class:`ExpireEnrollments`) write their rows and events with
+``bulk_create``/``update`` in batches: their number of queries does not grow with rows.
+"""
+
+import secrets
+from datetime import timedelta
+from itertools import islice
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cms.actions import BaseAction, Transition, TransitionTable, action_executed
+from cms.dates import add_months
+from cms.exceptions import Conflict
+from learning import permissions
+from learning.choices import OPEN_STATUSES, EnrollmentSource, EnrollmentStatus, EventSource
+from learning.grading import grade
+from learning.models import Enrollment, EnrollmentEvent, LessonProgress, QuizAttempt
+from learning.permissions import AGENT, HR, MANAGER
+from learning.progress import course_progress, live_step_classes
+
+S = EnrollmentStatus
+BATCH = 2000
+
+TRANSITIONS = TransitionTable(
+    EnrollmentStatus,
+    [
+        Transition("start", {S.NOT_STARTED}, S.IN_PROGRESS, actors={AGENT}),
+        Transition("complete", {S.IN_PROGRESS}, S.COMPLETED, actors={AGENT}),
+        Transition("fail", {S.IN_PROGRESS}, S.FAILED, actors={AGENT}),
+        Transition("expire", {S.COMPLETED}, S.EXPIRED),  # the daily task (system)
+        # The two ways to a new cycle (a new Enrollment row): the closed one keeps its status.
+        Transition("grant_new_cycle", {S.FAILED}, None, actors={HR, MANAGER}),
+        Transition("renew", {S.EXPIRED}, None),
+    ],
+)
+
+#: The event source of a cycle opened by ``learning.services.enroll`` for each enrolment source.
+OPENED_BY = {
+    EnrollmentSource.SELF: EventSource.SELF,
+    EnrollmentSource.ASSIGNED: EventSource.ASSIGNMENT,
+    EnrollmentSource.APPRAISAL_NEED: EventSource.APPRAISAL,
+}
+
+
+def new_certificate_code():
+    return secrets.token_hex(6).upper()
+
+
+def next_cycle(agent_id, course_id):
+    last = Enrollment.objects.filter(agent_id=agent_id, course_id=course_id).aggregate(m=Max("cycle"))["m"]
+    return (last or 0) + 1
+
+
+# --- one enrolment ---------------------------------------------------------------------------
+
+
+class EnrollmentAction(BaseAction):
+    """An action on one enrolment (locked for the transaction).
+
+    Actions named after a transition of :data:`TRANSITIONS` are checked by the table as
+    ``cms.actions.BaseAction`` does. The others (a step result, opening a step) may take
+    several transitions in one write (``not_started → in_progress → completed``): each
+    goes through :meth:`move`, which refuses what the table does not declare.
+    ``audit()`` writes one ``EnrollmentEvent`` per move, at the saved ``updated_at``.
+    """
+
+    model = Enrollment
+    table = TRANSITIONS
+    state_field = "status"
+    select_related = ("course",)
+    source = ""
+    allowed_roles = frozenset({AGENT})  # for actions that are not a declared transition
+
+    def __init__(self, target, *, source=None, **kwargs):
+        super().__init__(target, **kwargs)
+        if source:
+            self.source = source
+        self.moves = []
+        self._roles = None
+
+    @property
+    def is_declared_transition(self):
+        return self.transition_name() in self.table.names
+
+    def roles(self):
+        if self._roles is None:
+            self._roles = permissions.enrollment_roles(self.user, self.obj)
+        return self._roles
+
+    def check_permission(self):
+        if self.is_declared_transition or self.user is None:
+            return super().check_permission()
+        if not self.roles() & self.allowed_roles:
+            raise PermissionDenied(self.denied_message or _("Vous n'êtes pas autorisé à effectuer cette action."))
+
+    def check_state(self):
+        if self.is_declared_transition:
+            super().check_state()
+
+    def declared(self):
+        return super().declared() if self.is_declared_transition else None
+
+    def move(self, to_status):
+        """Take the declared transition from the current status to ``to_status``."""
+        current = self.obj.status
+        transition = self.table.between(current, to_status)
+        if transition is None:
+            raise Conflict(
+                _("Passage de « %(from)s » à « %(to)s » impossible pour une inscription.")
+                % {"from": self._state_label(current), "to": self._state_label(to_status)}
+            )
+        if self.user is not None and transition.actors and not self.roles() & transition.actors:
+            raise PermissionDenied(self.denied_message or _("Vous n'êtes pas autorisé à effectuer cette action."))
+        self.obj.status = to_status
+        self.moves.append((current, to_status))
+
+    def audit(self):
+        if not self.moves:
+            return []
+        at = self.obj.updated_at  # set by save(): the history and the sync cursor agree
+        return EnrollmentEvent.objects.bulk_create(
+            [
+                EnrollmentEvent(
+                    enrollment=self.obj, at=at, actor=self.user, from_status=before, to_status=after,
+                    source=self.source, note=self.note,
+                )
+                for before, after in self.moves
+            ]
+        )
+
+    # --- progress through the step protocol -------------------------------------------------
+
+    def recompute(self):
+        """Progress, score and status from the steps' results: one query for the steps and
+        one per step *kind* (``StepPage.progress_for``), whatever the number of steps."""
+        enrollment = self.obj
+        progress = course_progress(enrollment, live_step_classes(enrollment.course))
+        enrollment.progress = progress.ratio
+        enrollment.score = progress.score
+        if progress.started and enrollment.status in self.table.sources_of("start"):
+            self.start()
+        if progress.complete and enrollment.status in self.table.sources_of("complete"):
+            self.complete()
+        elif progress.exhausted and enrollment.status in self.table.sources_of("fail"):
+            self.move(S.FAILED)
+        return enrollment
+
+    def start(self):
+        self.move(S.IN_PROGRESS)
+        self.obj.started_at = self.obj.started_at or self.now
+
+    def complete(self):
+        enrollment, course = self.obj, self.obj.course
+        self.move(S.COMPLETED)
+        enrollment.progress = 1.0
+        enrollment.completed_at = self.now
+        enrollment.started_at = enrollment.started_at or self.now
+        if course.validity_months:
+            enrollment.expires_at = add_months(self.now, course.validity_months)
+        if course.certificate and not enrollment.certificate_code:
+            enrollment.certificate_code = new_certificate_code()
+
+
+class RecordStepResult(EnrollmentAction):
+    """A learner's result on one step, then the enrolment's progress and status.
+
+    Subclasses write the step's own record in :meth:`record` (a lesson marked done, a
+    graded quiz attempt; next, a package attempt's commit); ``recompute`` does the rest.
+    """
+
+    name = "record_step_result"
+    closed_message = gettext_lazy("Cette inscription est close (échec) : demandez une nouvelle inscription.")
+
+    def __init__(self, enrollment, *, user, step, **kwargs):
+        super().__init__(enrollment, user=user, source=step.event_source, **kwargs)
+        self.step = step
+        self.result = None
+
+    def guard(self):
+        if self.obj.status not in OPEN_STATUSES:
+            raise Conflict(str(self.closed_message))
+
+    def record(self):
+        raise NotImplementedError
+
+    def apply(self):
+        self.result = self.record()
+        self.obj.last_step_id = self.step.pk
+        self.recompute()
+        enrollment = self.obj
+        if enrollment.status == S.COMPLETED and enrollment.certificate_code and not enrollment.certificate_file:
+            from learning import tasks
+
+            pk = enrollment.pk
+            transaction.on_commit(lambda: tasks.render_certificate.enqueue(pk))
+
+
+class CompleteLesson(RecordStepResult):
+    name = "complete_lesson"
+    label = gettext_lazy("Marquer la leçon comme terminée")
+
+    def record(self):
+        return LessonProgress.objects.get_or_create(
+            enrollment=self.obj, lesson=self.step, defaults={"completed_at": self.now}
+        )[0]
+
+
+class SubmitQuiz(RecordStepResult):
+    """Grade a submission on the server. The enrolment row is locked, and the attempt
+    number is unique, so two submissions at once cannot exceed the attempt limit."""
+
+    name = "submit_quiz"
+    label = gettext_lazy("Valider mes réponses")
+    closed_message = gettext_lazy("Le nombre maximal de tentatives est atteint pour ce quiz.")
+
+    def guard(self):
+        super().guard()
+        quiz = self.step
+        previous = QuizAttempt.objects.filter(enrollment=self.obj, quiz=quiz)
+        if self.obj.status == S.COMPLETED and previous.filter(passed=True).exists():
+            raise Conflict(_("Vous avez déjà réussi ce quiz pour ce cycle de formation."))
+        self.count = previous.count()
+        if quiz.attempt_limit and self.count >= quiz.attempt_limit:
+            raise Conflict(
+                _("Le nombre maximal de tentatives (%(limit)s) est atteint pour ce quiz.") % {"limit": quiz.attempt_limit}
+            )
+
+    def record(self):
+        answers = self.params["answers"]
+        score, passed, feedback = grade(self.step, answers)
+        try:
+            with transaction.atomic():
+                return QuizAttempt.objects.create(
+                    enrollment=self.obj, quiz=self.step, number=self.count + 1, answers=answers,
+                    score=score, passed=passed, feedback=feedback, submitted_at=self.now,
+                )
+        except IntegrityError as exc:
+            raise Conflict(_("Une autre soumission de ce quiz vient d'être enregistrée ; rechargez la page.")) from exc
+
+
+class OpenStep(EnrollmentAction):
+    """An enrolled agent opens a step: the resume point, and the start of the course."""
+
+    name = "open_step"
+
+    def __init__(self, enrollment, *, user, step, **kwargs):
+        super().__init__(enrollment, user=user, source=step.event_source, **kwargs)
+        self.step = step
+
+    def apply(self):
+        self.obj.last_step_id = self.step.pk
+        if self.obj.status in self.table.sources_of("start"):
+            self.start()
+
+
+class GrantNewCycle(EnrollmentAction):
+    """After a failure, HR or a manager above the agent opens a new cycle with fresh
+    attempts. The failed row is left as it is; ``new_enrollment`` is the new cycle (or the
+    open one, if another path opened it first)."""
+
+    name = "grant_new_cycle"
+    label = gettext_lazy("Accorder une nouvelle inscription")
+    source = EventSource.HR_GRANT
+    denied_message = gettext_lazy("Vous ne pouvez pas accorder de nouvelle inscription à cet agent.")
+
+    def __init__(self, enrollment, *, due_at=None, **kwargs):
+        super().__init__(enrollment, **kwargs)
+        self.due_at = due_at
+        self.new_enrollment = None
+
+    def refused(self, state):
+        return _("Seule une inscription en échec peut être renouvelée.")
+
+    def check_permission(self):
+        if self.user is None or not self.roles() & {HR, MANAGER}:
+            raise PermissionDenied(str(self.denied_message))
+
+    def apply(self):
+        failed = self.obj
+        self.new_enrollment = open_cycle(
+            agent_id=failed.agent_id, course_id=failed.course_id, source=failed.source,
+            due_at=self.due_at or failed.due_at, assignment_id=failed.assignment_id,
+            event_source=self.source, actor=self.user,
+        )[0]
+
+    def save(self):
+        """The failed cycle is not changed (its ``updated_at`` neither)."""
+
+
+def open_cycle(*, agent_id, course_id, source, event_source, actor=None, due_at=None, assignment_id=None):
+    """Open the agent's next cycle of a course, or return the open one: ``(enrollment,
+    created)``. One open enrolment per course (a constraint): a concurrent request that
+    opened it first wins."""
+    with transaction.atomic():
+        existing = Enrollment.objects.filter(agent_id=agent_id, course_id=course_id, status__in=OPEN_STATUSES).first()
+        if existing is not None:
+            return existing, False
+        try:
+            with transaction.atomic():
+                enrollment = Enrollment(
+                    agent_id=agent_id, course_id=course_id, cycle=next_cycle(agent_id, course_id),
+                    source=source, due_at=due_at, assignment_id=assignment_id,
+                )
+                OpenCycles([enrollment], source=event_source, actor=actor).execute()
+                return enrollment, True
+        except IntegrityError:
+            return Enrollment.objects.get(agent_id=agent_id, course_id=course_id, status__in=OPEN_STATUSES), False
+
+
+# --- many enrolments at once ------------------------------------------------------------------
+
+
+class BulkEnrollmentAction:
+    """An action on many enrolments: bulk statements in batches, one event per row,
+    ``action_executed`` after commit (``action.rows`` lists the rows' ids)."""
+
+    name = ""
+    source = ""
+
+    def __init__(self, *, source=None, actor=None, now=None, batch_size=BATCH):
+        self.source = source or self.source
+        self.actor = actor
+        self.user = actor
+        self.now = now or timezone.now()
+        self.batch_size = batch_size
+        self.rows = []
+
+    def execute(self, *args, **kwargs):
+        with transaction.atomic():
+            result = self.run(*args, **kwargs)
+            transaction.on_commit(lambda: action_executed.send(sender=type(self), action=self))
+        return result
+
+    def run(self):
+        raise NotImplementedError
+
+
+class OpenCycles(BulkEnrollmentAction):
+    """Insert new cycles (unsaved ``Enrollment`` rows, status ``not_started``) and their
+    creation events. Used for one enrolment (self-enrolment, appraisal need, a granted
+    cycle) and for 55,000 (an assignment, an import, the renewals of the daily expiry)."""
+
+    name = "open_cycles"
+
+    def __init__(self, enrollments, *, total=None, **kwargs):
+        super().__init__(**kwargs)
+        self.enrollments = enrollments  # any iterable: consumed batch by batch
+        self.total = total if total is not None else len(enrollments)
+
+    def run(self, progress=None):
+        """Insert the rows (their ids are set on the instances); returns how many."""
+        rows, count = iter(self.enrollments), 0
+        while chunk := list(islice(rows, self.batch_size)):
+            for enrollment in chunk:
+                enrollment.status = S.NOT_STARTED
+            Enrollment.objects.bulk_create(chunk)  # ids returned (PostgreSQL, SQLite ≥ 3.35)
+            EnrollmentEvent.objects.bulk_create(
+                [
+                    EnrollmentEvent(
+                        enrollment_id=e.pk, at=e.updated_at, actor=self.actor, from_status="",
+                        to_status=S.NOT_STARTED, source=self.source,
+                    )
+                    for e in chunk
+                ]
+            )
+            count += len(chunk)
+            self.rows += [e.pk for e in chunk]
+            if progress:
+                progress(count, self.total)
+        return count
+
+
+class ExpireEnrollments(BulkEnrollmentAction):
+    """``completed → expired`` at ``expires_at``; each expiry opens the next cycle unless it
+    came from an assignment that is no longer active or recurring. Returns the count."""
+
+    name = "expire"
+    source = EventSource.EXPIRY
+
+    def run(self):
+        now = self.now
+        sources = TRANSITIONS.sources_of("expire")
+        target = TRANSITIONS["expire"].target
+        due = list(
+            Enrollment.objects.select_for_update(of=("self",))
+            .filter(status__in=sources, expires_at__lte=now)
+            .select_related("assignment")
+            .only("pk", "status", "agent_id", "course_id", "cycle", "source", "assignment_id",
+                  "assignment__due_in_days", "assignment__recurring", "assignment__active")
+        )
+        if not due:
+            return 0
+        for start in range(0, len(due), self.batch_size):
+            chunk = due[start : start + self.batch_size]
+            pks = [e.pk for e in chunk]
+            Enrollment.objects.filter(pk__in=pks, status__in=sources).update(status=target, updated_at=now)
+            EnrollmentEvent.objects.bulk_create(
+                [
+                    EnrollmentEvent(enrollment_id=e.pk, at=now, from_status=e.status, to_status=target, source=self.source)
+                    for e in chunk
+                ]
+            )
+            self.rows += pks
+        renewals = []
+        for e in due:
+            if e.assignment_id and not (e.assignment.active and e.assignment.recurring):
+                continue
+            due_at = now + timedelta(days=e.assignment.due_in_days) if e.assignment_id else None
+            renewals.append(
+                Enrollment(
+                    agent_id=e.agent_id, course_id=e.course_id, cycle=e.cycle + 1, source=e.source,
+                    assignment_id=e.assignment_id, due_at=due_at,
+                )
+            )
+        OpenCycles(renewals, source=self.source, now=now, batch_size=self.batch_size).run()
+        return len(due)
