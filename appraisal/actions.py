@@ -103,34 +103,17 @@ class AppraisalAction(BaseAction):
     def roles(self):
         return permissions.roles_on(self.user, self.obj)
 
-    def check(self, user=None, *, params=True):
-        """As ``BaseAction.check``, but the moment (state, then revision state) is checked
-        before the parameters: a request at the wrong moment answers with the sentence that
-        says why (409), whatever its body."""
-        if user is not None:
-            self.user = user
-        if self.obj is None:
-            self.obj = self.get_queryset().get(pk=self.pk)
-        self.check_permission()
-        self.check_moment()
-        if params:
-            self.clean_params()
-        self.check_state()
-        self.guard()
+    def refused(self, state):
+        return _("Action « %(action)s » impossible : l'entretien est à l'état « %(state)s ».") % {
+            "action": self.name,
+            "state": S(state).label,
+        }
 
-    def check_moment(self):
-        state, sub_state = self.obj.state, self.obj.revision_state
-        transitions = self.table.named(self.transition_name())
-        if not any(state in t.sources for t in transitions):
-            raise Conflict(
-                _("Action « %(action)s » impossible : l'entretien est à l'état « %(state)s ».")
-                % {"action": self.name, "state": S(state).label}
-            )
-        if not any(t.applies_to(state, sub_state) for t in transitions):
-            raise Conflict(
-                _("Action « %(action)s » impossible : la révision est à l'état « %(state)s ».")
-                % {"action": self.name, "state": R(sub_state).label or _("aucune")}
-            )
+    def refused_sub_state(self, sub_state):
+        return _("Action « %(action)s » impossible : la révision est à l'état « %(state)s ».") % {
+            "action": self.name,
+            "state": R(sub_state).label or _("aucune"),
+        }
 
     def today(self):
         return deadlines.today(self.now)

@@ -43,6 +43,7 @@ from appraisal import services, workflow
 from appraisal.actions import ACTIONS
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import CampaignStatus
+from appraisal.choices import RevisionState as R
 from appraisal.defaults import ensure_default_template
 from appraisal.models import Appraisal, AppraisalTransition, AppraisalVersion, Campaign
 from cms.models import OrgUnit
@@ -390,6 +391,7 @@ class Scatter:
         moments = self.dates(state)
         at = {name: _db_value(AppraisalTransition, "at", moment) for name, moment in moments.items()}
         if state == S.CANCELLED:
+            _declared("cancel", S.CREATED, S.CANCELLED)
             reason = _pick(CANCEL_REASONS, variant)
             self.update(rows, {"state": S.CANCELLED, "cancelled_reason": reason, "updated_at": moments["cancelled"]})
             self.transitions += [
@@ -440,6 +442,8 @@ class Scatter:
             steps.append(("acknowledge", S.NOTIFIED, S.ACKNOWLEDGED, "acknowledged", "agent"))
         if state == S.FINAL:
             steps.append(("visa", S.ACKNOWLEDGED, S.FINAL, "visa", "reviewer"))
+        for action, before, after, _moment, _who in steps:
+            _declared(action, before, after)
         for pk, _agent_id, agent_user, evaluator_user, reviewer_user in rows:
             users = {"agent": agent_user, "evaluator": evaluator_user, "reviewer": reviewer_user}
             digest = digests.get(pk, "")
@@ -531,3 +535,10 @@ def seed_appraisal(context):
             + f" ({time.perf_counter() - started:.1f} s)"
         )
     return {"campaign": campaign, "created": True, "stories": touched, "counts": counts}
+
+
+def _declared(action, before, after):
+    """The bulk history the demo writes follows the workflow's table, like the actions do."""
+    transition = workflow.TABLE.find(action, before, R.NONE)
+    if transition is None or (transition.target or before) != after:
+        raise ValueError(f"demo history {action}: {before} → {after} is not declared in appraisal.workflow.TABLE")

@@ -15,37 +15,24 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from appraisal.models import Appraisal
+from cms import ics
 
 logger = logging.getLogger("parcours.appraisal")
 
 
 def interview_ics(appraisal):
-    """An iCalendar invitation (METHOD:REQUEST) for the interview."""
-    from icalendar import Calendar, Event, vCalAddress, vText
-
-    cal = Calendar()
-    cal.add("prodid", "-//Parcours//Entretien professionnel//FR")
-    cal.add("version", "2.0")
-    cal.add("method", "REQUEST")
-    event = Event()
-    event.add("uid", f"appraisal-{appraisal.pk}-v{appraisal.version}@parcours")
-    event.add("dtstamp", timezone.now())
-    event.add("dtstart", appraisal.interview_at)
-    event.add("dtend", appraisal.interview_at + timezone.timedelta(hours=1, minutes=30))
-    event.add("summary", f"Entretien professionnel {appraisal.campaign.year} — {appraisal.agent.full_name}")
-    if appraisal.interview_place:
-        event.add("location", vText(appraisal.interview_place))
-    organizer = vCalAddress(f"mailto:{appraisal.evaluator.email}")
-    organizer.params["cn"] = vText(appraisal.evaluator.full_name)
-    event["organizer"] = organizer
-    for person in (appraisal.agent, appraisal.evaluator):
-        attendee = vCalAddress(f"mailto:{person.email}")
-        attendee.params["cn"] = vText(person.full_name)
-        attendee.params["role"] = vText("REQ-PARTICIPANT")
-        event.add("attendee", attendee, encode=0)
-    event.add("sequence", appraisal.version)
-    cal.add_component(event)
-    return cal.to_ical()
+    """An iCalendar invitation (METHOD:REQUEST) for the interview, to the agent and the evaluator."""
+    return ics.invitation(
+        uid=f"appraisal-{appraisal.pk}-v{appraisal.version}@parcours",
+        product="Entretien professionnel",
+        start=appraisal.interview_at,
+        end=appraisal.interview_at + timezone.timedelta(hours=1, minutes=30),
+        summary=f"Entretien professionnel {appraisal.campaign.year} — {appraisal.agent.full_name}",
+        location=appraisal.interview_place,
+        organizer=(appraisal.evaluator.full_name, appraisal.evaluator.email),
+        attendees=[(person.full_name, person.email) for person in (appraisal.agent, appraisal.evaluator)],
+        sequence=appraisal.version,
+    )
 
 
 RECIPIENTS = {

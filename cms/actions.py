@@ -196,6 +196,12 @@ class BaseAction:
             "state": self._state_label(state),
         }
 
+    def refused_sub_state(self, sub_state):
+        return _("Action « %(action)s » impossible à ce stade (%(state)s).") % {
+            "action": self.label or self.name,
+            "state": sub_state or _("aucun"),
+        }
+
     def _state_label(self, value):
         if self.table is None:
             return value
@@ -250,10 +256,26 @@ class BaseAction:
         if self.obj is None:
             self.obj = self.get_queryset().get(pk=self.pk)
         self.check_permission()
+        self.check_moment()
         if params:
             self.clean_params()
         self.check_state()
         self.guard()
+
+    def check_moment(self):
+        """Whether any transition of this action's name leaves the current state: checked
+        before the parameters, so a request at the wrong moment answers with the sentence
+        that says why (409) whatever its body. Actions whose transition depends on a
+        parameter (a move to a status) check in ``check_state`` instead."""
+        if self.table is None or self.transition_name() not in self.table.names:
+            return
+        state = getattr(self.obj, self.state_field)
+        sub_state = getattr(self.obj, self.sub_state_field) if self.sub_state_field else None
+        transitions = self.table.named(self.transition_name())
+        if not any(state in t.sources for t in transitions):
+            raise Conflict(self.refused(state))
+        if not any(t.applies_to(state, sub_state) for t in transitions):
+            raise Conflict(self.refused_sub_state(sub_state))
 
     def is_allowed(self, user=None):
         """Whether permission and state allow the action now (parameters are not checked)."""

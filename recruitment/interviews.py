@@ -22,6 +22,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cms import ics
 from cms.exceptions import Conflict
 from recruitment import actions, permissions, services, workflow
 from recruitment.choices import TERMINAL, ApplicationStatus, MessageKind, OpeningState, Recommendation
@@ -175,33 +176,17 @@ def _organizer(actor):
 def interview_ics(interview, *, attendees, organizer, summary):
     """An iCalendar invitation (METHOD:REQUEST): one event with its organizer and attendees
     (``[(name, email)]``). The UID is the interview's, so every copy is the same event."""
-    from icalendar import Calendar, Event, vCalAddress, vText
-
-    cal = Calendar()
-    cal.add("prodid", "-//Parcours//Recrutement//FR")
-    cal.add("version", "2.0")
-    cal.add("method", "REQUEST")
-    event = Event()
-    event.add("uid", f"recruitment-interview-{interview.pk}@parcours")
-    event.add("dtstamp", timezone.now())
-    event.add("dtstart", interview.starts_at)
-    event.add("dtend", interview.starts_at + datetime.timedelta(minutes=interview.duration_minutes))
-    event.add("summary", summary)
-    event.add("location", vText(interview.location))
-    event.add("sequence", interview.sequence)
-    name, email = organizer
-    address = vCalAddress(f"mailto:{email}")
-    address.params["cn"] = vText(name)
-    event["organizer"] = address
-    for name, email in attendees:
-        attendee = vCalAddress(f"mailto:{email}")
-        attendee.params["cn"] = vText(name)
-        attendee.params["role"] = vText("REQ-PARTICIPANT")
-        attendee.params["partstat"] = vText("NEEDS-ACTION")
-        attendee.params["rsvp"] = vText("TRUE")
-        event.add("attendee", attendee, encode=0)
-    cal.add_component(event)
-    return cal.to_ical()
+    return ics.invitation(
+        uid=f"recruitment-interview-{interview.pk}@parcours",
+        product="Recrutement",
+        start=interview.starts_at,
+        end=interview.starts_at + datetime.timedelta(minutes=interview.duration_minutes),
+        summary=summary,
+        location=interview.location,
+        organizer=organizer,
+        attendees=attendees,
+        sequence=interview.sequence,
+    )
 
 
 def send_invitations(*, interview_id, actor_id=None, language="fr"):
