@@ -37,7 +37,6 @@ reminders (plus one delete per batch with a refused message). It does not grow w
 number of appraisals below ``BATCH`` reminders per run.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -54,8 +53,6 @@ from appraisal.choices import CampaignStatus
 from appraisal.models import Appraisal, Campaign
 from cms import reminders as cms_reminders
 from cms.models import ReminderLog
-
-logger = logging.getLogger("parcours.appraisal")
 
 CONVOKE, ACKNOWLEDGE, VISA = "convoke", "acknowledge", "visa"
 KINDS = (CONVOKE, ACKNOWLEDGE, VISA)

@@ -71,11 +71,6 @@ def reports_subquery(agent_pk):
     )
 
 
-def all_reports(agent):
-    """Every agent below ``agent`` in the manager chain (all levels), as one queryset."""
-    return Agent.objects.filter(pk__in=reports_subquery(agent.pk)).exclude(pk=agent.pk).select_related("user", "org_unit")
-
-
 def org_units_visible_to(user):
     """HR sees the whole org chart; others see nothing here (units show through agents)."""
     if has_role(user, roles.HR):

@@ -32,7 +32,6 @@ Inactive agents (``Agent.active`` or ``User.is_active`` false) and accounts with
 e-mail address receive nothing; unpublished courses are not reminded.
 """
 
-import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -49,8 +48,6 @@ from cms.models import ReminderLog
 from cms.pdf import french_date
 from learning.choices import EnrollmentStatus, ReminderKind
 from learning.models import Enrollment
-
-logger = logging.getLogger(__name__)
 
 DUE_SOON_DAYS = 7
 EXPIRING_DAYS = 30
