@@ -18,20 +18,24 @@ Usage, from the views, the API, the tasks and the demo::
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.utils.formats import date_format
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from wagtail.log_actions import log as log_action
+from wagtail.permissions import policy_registry
 
-from appraisal import content, deadlines, notifications, permissions
+from appraisal import content, deadlines, launch, notifications, permissions, services
 from appraisal.choices import AppraisalState as S
-from appraisal.choices import ObjectiveStatus
+from appraisal.choices import CampaignStatus, ObjectiveStatus
 from appraisal.choices import RevisionState as R
-from appraisal.models import Appraisal, AppraisalTransition, AppraisalVersion, Objective
+from appraisal.models import Appraisal, AppraisalTransition, AppraisalVersion, Campaign, Objective
 from appraisal.permissions import AGENT, HR
 from appraisal.workflow import (
     ACCEPT,
+    CAMPAIGN_TABLE,
     REJECT,
     TABLE,
     content_hash,
@@ -627,6 +631,84 @@ ACTIONS = {
 assert set(ACTIONS) == set(TABLE.names), "every declared transition has its action, and only those"
 #: The actions a user may ask for (web and API): all but the system's.
 USER_ACTIONS = [name for name, cls in ACTIONS.items() if not cls.system_allowed]
+
+
+# --- the campaign's launch ---------------------------------------------------------------------
+
+
+class CampaignAction(BaseAction):
+    model = Campaign
+    table = CAMPAIGN_TABLE
+    state_field = "status"
+    update_fields = ()
+
+    def refused(self, state):
+        if state == CampaignStatus.CLOSED:
+            return _("Cette campagne est clôturée : elle ne peut plus être lancée.")
+        return super().refused(state)
+
+    def save(self):
+        self.obj.save(update_fields=["status", *self.update_fields])
+
+
+class RequestLaunch(CampaignAction):
+    """HR asks for the launch (or a relaunch creating the missing appraisals); the task is
+    enqueued once the request's transaction has committed (the worker must find the row)."""
+
+    name = "request_launch"
+    label = gettext_lazy("Lancer la campagne")
+    done_message = gettext_lazy("Lancement demandé.")
+    denied_message = gettext_lazy("Vous n'êtes pas autorisé à lancer cette campagne.")
+    update_fields = ("launch_progress", "launch_report")
+
+    def roles(self):
+        allowed = policy_registry.get_by_type(Campaign).user_has_permission(self.user, "change")
+        return {HR} if allowed else set()
+
+    def guard(self):
+        self.launch = launch.launch_state(self.obj, self.now)
+        if self.launch not in launch.LAUNCHABLE:
+            raise Conflict(_("Le lancement de cette campagne est déjà en cours."))
+
+    def apply(self):
+        marker = {
+            "requested_at": self.now.isoformat(),
+            "requested_by": self.user.pk,
+            "previous": self.obj.launch_report if self.launch == launch.DONE else None,
+        }
+        self.obj.launch_progress = 0.0
+        self.obj.launch_report = marker
+        campaign_id, user_id = self.obj.pk, self.user.pk
+        # The launch itself, not a notification: it leaves after commit even with notify=False.
+        transaction.on_commit(lambda: launch.enqueue(campaign_id, user_id, marker))
+
+    def audit(self):
+        log_action(self.obj, launch.LAUNCH_ACTION, user=self.user)
+
+
+class BeginLaunch(CampaignAction):
+    """The task starts: the template is frozen (once) and the campaign shows as launching."""
+
+    name = "begin_launch"
+    system_allowed = True
+    update_fields = ("template_revision", "template_snapshot")
+
+    def apply(self):
+        if not self.obj.template_snapshot:
+            services.freeze_template(self.obj)
+
+
+class FinishLaunch(CampaignAction):
+    """The task is done: the campaign runs, with its launch report (``params["report"]``)."""
+
+    name = "finish_launch"
+    system_allowed = True
+    update_fields = ("launched_at", "launch_progress", "launch_report")
+
+    def apply(self):
+        self.obj.launched_at = self.obj.launched_at or self.now
+        self.obj.launch_progress = 1.0
+        self.obj.launch_report = self.params["report"]
 
 
 def action_for(name):

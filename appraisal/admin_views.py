@@ -15,53 +15,42 @@ both models): launching needs ``appraisal.change_campaign``. Nobody deletes a ca
 a template here (appraisals protect them). Every page runs a fixed number of queries.
 """
 
-from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
-from django_tasks.base import TaskResultStatus
-from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import ObjectList
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import Button
-from wagtail.log_actions import log as log_action
-from wagtail.permissions import policy_registry
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from appraisal import permissions, tasks
+from appraisal import actions, permissions
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import CampaignStatus
+from appraisal.launch import DONE, FAILED, can_launch, launch_state
 from appraisal.models import Appraisal, AppraisalTemplate, Campaign
 from cms.choices import Category
+from cms.exceptions import Conflict
 from cms.models import Agent, OrgUnit
 
-LAUNCH_ACTION = "appraisal.campaign.launch"
-# A launch requested this long ago and still not started or finished is considered lost
-# (worker stopped, queue flushed): HR may request it again.
-STALE_LAUNCH_AFTER = timedelta(minutes=30)
 WITHOUT_MANAGER_PAGE_SIZE = 100
 
-# Launch states shown on the campaign page.
-DRAFT, QUEUED, RUNNING, FAILED, STALE, DONE, CLOSED = "draft", "queued", "running", "failed", "stale", "done", "closed"
-LAUNCHABLE = {DRAFT, FAILED, STALE, DONE}
 
 
 # --- templates (snippet) -----------------------------------------------------------------------
@@ -132,89 +121,6 @@ class CampaignForm(WagtailAdminModelForm):
         if until and ends_on and ends_on < until:
             self.add_error("ends_on", _("La clôture doit suivre la date limite des entretiens."))
         return cleaned
-
-
-# --- campaigns: launch state --------------------------------------------------------------------
-
-
-def _task_result(task_id):
-    """The django_tasks result of a launch when the backend keeps results, else None."""
-    if not task_id or not tasks.launch_campaign.get_backend().supports_get_result:
-        return None
-    try:
-        return tasks.launch_campaign.get_result(task_id)
-    except (TaskResultDoesNotExist, TaskResultMismatch, ValueError):
-        return None
-
-
-def launch_state(campaign, now=None):
-    """Where the launch stands: draft, queued, running, failed, stale, done or closed."""
-    if campaign.status == CampaignStatus.CLOSED:
-        return CLOSED
-    if campaign.status == CampaignStatus.RUNNING:
-        return DONE
-    if campaign.status == CampaignStatus.DRAFT:
-        return DRAFT
-    marker = campaign.launch_report or {}
-    if marker.get("task_failed"):
-        return FAILED
-    result = _task_result(marker.get("task_id"))
-    if result is not None:
-        if result.status == TaskResultStatus.FAILED:
-            return FAILED
-        if result.status == TaskResultStatus.READY:
-            return QUEUED
-        if result.status == TaskResultStatus.RUNNING:
-            return RUNNING
-    requested = parse_datetime(marker.get("requested_at") or "")
-    if requested is None or (now or timezone.now()) - requested > STALE_LAUNCH_AFTER:
-        return STALE
-    return RUNNING if campaign.launch_progress > 0 else QUEUED
-
-
-def can_launch(user, campaign):
-    return policy_registry.get_by_type(Campaign).user_has_permission(user, "change") and (
-        launch_state(campaign) in LAUNCHABLE
-    )
-
-
-def request_launch(campaign_id, user):
-    """Mark the campaign as launching and enqueue the task after the commit (the worker must
-    find the committed row). Returns the campaign, or raises ``ValueError`` with the reason."""
-    with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
-        state = launch_state(campaign)
-        if state == CLOSED:
-            raise ValueError(_("Cette campagne est clôturée : elle ne peut plus être lancée."))
-        if state not in LAUNCHABLE:
-            raise ValueError(_("Le lancement de cette campagne est déjà en cours."))
-        now = timezone.now()
-        marker = {
-            "requested_at": now.isoformat(),
-            "requested_by": user.pk,
-            "previous": campaign.launch_report if state == DONE else None,
-        }
-        campaign.status = CampaignStatus.LAUNCHING
-        campaign.launch_progress = 0.0
-        campaign.launch_report = marker
-        campaign.save(update_fields=["status", "launch_progress", "launch_report"])
-        log_action(campaign, LAUNCH_ACTION, user=user)
-        transaction.on_commit(lambda: _enqueue(campaign_id, user.pk, marker))
-    return campaign
-
-
-def _enqueue(campaign_id, user_id, marker):
-    result = tasks.launch_campaign.enqueue(campaign_id, user_id)
-    failed = result.status == TaskResultStatus.FAILED  # immediate backend: the task already ran
-    # Only while the task has not finished: its own report must never be overwritten.
-    Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.LAUNCHING).update(
-        launch_report={
-            **marker,
-            "task_id": result.id,
-            "task_failed": failed,
-            "error": result.errors[-1].exception_class_path if failed and result.errors else "",
-        }
-    )
 
 
 # --- campaigns: views ---------------------------------------------------------------------------
@@ -375,8 +281,8 @@ class CampaignLaunchView(generic.PermissionCheckedMixin, View):
         detail_url = reverse(CampaignViewSet.name + ":inspect", args=[campaign.pk])
         relaunch = campaign.status == CampaignStatus.RUNNING
         try:
-            request_launch(campaign.pk, request.user)
-        except ValueError as exc:
+            actions.RequestLaunch(campaign, user=request.user).execute()
+        except (Conflict, PermissionDenied) as exc:
             messages.error(request, str(exc))
             return redirect(detail_url)
         campaign.refresh_from_db()

@@ -4,13 +4,11 @@ campaign launch, template freezing, draft content, HR access logging."""
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appraisal import content
 from appraisal.choices import AppraisalState as S
-from appraisal.choices import CampaignStatus
-from appraisal.models import Appraisal, AppraisalAccessLog, Campaign, Objective
+from appraisal.models import Appraisal, AppraisalAccessLog, Objective
 from appraisal.permissions import AGENT, EVALUATOR, HR, REVIEWER, roles_on
 from cms.exceptions import Conflict
 from cms.models import Agent
@@ -52,14 +50,9 @@ def launch_campaign(*, campaign_id, actor=None, progress=None):
     carry last year's open objectives over and freeze the template. Idempotent: a second
     launch only creates the missing appraisals (e.g. after HR fixed a missing manager).
     Agents without a manager are listed in ``launch_report["without_manager"]``."""
-    with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
-        if campaign.status == CampaignStatus.CLOSED:
-            raise Conflict(_("Cette campagne est clôturée."))
-        if not campaign.template_snapshot:
-            freeze_template(campaign)
-        campaign.status = CampaignStatus.LAUNCHING
-        campaign.save(update_fields=["status", "template_revision", "template_snapshot"])
+    from appraisal.actions import BeginLaunch, FinishLaunch
+
+    campaign = BeginLaunch(campaign_id).execute()
 
     existing = set(
         Appraisal.objects.filter(campaign_id=campaign_id).exclude(state=S.CANCELLED).values_list("agent_id", flat=True)
@@ -86,20 +79,15 @@ def launch_campaign(*, campaign_id, actor=None, progress=None):
         if progress:
             progress(created, len(to_create))
     carried = carry_over_objectives(campaign)
-    with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
-        campaign.status = CampaignStatus.RUNNING
-        campaign.launched_at = campaign.launched_at or timezone.now()
-        campaign.launch_progress = 1.0
-        campaign.launch_report = {
-            "population": len(rows),
-            "created": created,
-            "already_existing": len(existing),
-            "carried_objectives": carried,
-            "without_manager": without_manager,
-            "launched_by": getattr(actor, "pk", None),
-        }
-        campaign.save()
+    report = {
+        "population": len(rows),
+        "created": created,
+        "already_existing": len(existing),
+        "carried_objectives": carried,
+        "without_manager": without_manager,
+        "launched_by": getattr(actor, "pk", None),
+    }
+    campaign = FinishLaunch(campaign_id, params={"report": report}).execute()
     return campaign
 
 

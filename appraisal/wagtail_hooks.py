@@ -14,7 +14,8 @@ from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 
 from appraisal import permissions
-from appraisal.admin_views import LAUNCH_ACTION, AppraisalViewSetGroup
+from appraisal.admin_views import AppraisalViewSetGroup
+from appraisal.launch import LAUNCH_ACTION
 
 register_snippet(AppraisalViewSetGroup)
 

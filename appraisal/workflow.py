@@ -29,6 +29,7 @@ import json
 
 from appraisal import content
 from appraisal.choices import AppraisalState as S
+from appraisal.choices import CampaignStatus
 from appraisal.choices import RevisionState as R
 from appraisal.permissions import AGENT, EVALUATOR, HR, REPORT_STATES, REVIEWER, SYSTEM
 from cms.actions import Transition, TransitionTable
@@ -61,6 +62,27 @@ TABLE = TransitionTable(
         Transition("implicit_rejection", REPORT_STATES, None, actors={SYSTEM}, requires={R.REQUESTED}),
         Transition("refer_cap", REPORT_STATES, None, actors={AGENT, HR}, requires={R.REJECTED, R.IMPLICITLY_REJECTED}),
         Transition("record_cap_opinion", REPORT_STATES, None, actors={HR}, requires={R.CAP_REFERRED}),
+    ],
+)
+
+# A campaign's launch: HR requests it (again, to create what is missing: a relaunch of a
+# running campaign), the task begins it and finishes it. A closed campaign launches no more.
+CAMPAIGN_TABLE = TransitionTable(
+    CampaignStatus,
+    [
+        Transition(
+            "request_launch",
+            {CampaignStatus.DRAFT, CampaignStatus.LAUNCHING, CampaignStatus.RUNNING},
+            CampaignStatus.LAUNCHING,
+            actors={HR},
+        ),
+        Transition(
+            "begin_launch",
+            {CampaignStatus.DRAFT, CampaignStatus.LAUNCHING, CampaignStatus.RUNNING},
+            CampaignStatus.LAUNCHING,
+            actors={SYSTEM},
+        ),
+        Transition("finish_launch", {CampaignStatus.LAUNCHING}, CampaignStatus.RUNNING, actors={SYSTEM}),
     ],
 )
 

@@ -252,3 +252,29 @@ def test_concurrent_visas_one_wins(chain, org):
     assert sorted(outcomes) == ["conflict", "ok"]
     assert AppraisalTransition.objects.filter(appraisal=appraisal, action="visa").count() == 1
     assert Appraisal.objects.get(pk=appraisal.pk).state == S.FINAL
+
+
+# --- the campaign's launch ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_campaign_launch_follows_its_table(chain, org, django_capture_on_commit_callbacks):
+    from appraisal.actions import BeginLaunch, FinishLaunch, RequestLaunch
+    from appraisal.choices import CampaignStatus
+    from appraisal.workflow import CAMPAIGN_TABLE
+    from tests.appraisal.factories import CampaignFactory
+
+    campaign = CampaignFactory(org_units=[org["direction"]])
+    assert CAMPAIGN_TABLE.targets(CampaignStatus.DRAFT) == [CampaignStatus.LAUNCHING]
+    with pytest.raises(PermissionDenied):  # an agent is not HR
+        RequestLaunch(campaign, user=chain["agent"].user).execute()
+    with pytest.raises(Conflict, match="finish_launch"):  # not launching yet
+        FinishLaunch(campaign, params={"report": {}}).execute()
+    BeginLaunch(campaign).execute()
+    FinishLaunch(campaign, params={"report": {"created": 0}}).execute()
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.RUNNING and campaign.launch_report == {"created": 0}
+    campaign.status = CampaignStatus.CLOSED
+    campaign.save(update_fields=["status"])
+    with pytest.raises(Conflict, match="clôturée"):
+        BeginLaunch(campaign).execute()

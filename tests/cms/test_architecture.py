@@ -17,8 +17,6 @@ STATE_WRITE = re.compile(
 )
 # Files that write a state outside ``<app>/actions.py``, and why.
 ALLOWED = {
-    "appraisal/services.py": "Campaign.status, the launch marker of a campaign (not a workflow record)",
-    "appraisal/admin_views.py": "Campaign.status, the launch marker of a campaign (not a workflow record)",
     "appraisal/demo.py": "bulk history of 55,000 generated appraisals, transitions written beside and checked against the table",
     "learning/demo.py": "bulk history of generated enrolments, events written beside and checked against the table",
     "recruitment/gdpr.py": "erasure withdraws the applications in progress in bulk, by the table's withdraw transition",
