@@ -5,8 +5,9 @@ Each class declares its ``label`` (title of its form), ``button``, ``done_messag
 body derive from it, appraisal/forms.py and appraisal/api/serializers.py), its guards (each
 refusal a French sentence: ``Conflict`` for the wrong moment, answered 409 by the API;
 ``PermissionDenied`` for the wrong actor; ``ValidationError`` naming the field), its audit
-row (``AppraisalTransition``, written in the same transaction) and its notification event
-(``appraisal.notifications.dispatch(event, pk)``, after commit only; ``notify=False``
+row (``AppraisalTransition``, written in the same transaction) and its mails
+(``mails``: the templates and the roles they go to, sent by ``appraisal.notifications.dispatch``
+after commit only; ``notify=False``
 suppresses it). The allowed transitions are the data of ``workflow.TABLE``.
 
 Usage, from the views, the API, the tasks and the demo::
@@ -79,14 +80,16 @@ def _reason(label, *, required=True, rows=3, message_label=None, help_text=""):
 
 class AppraisalAction(BaseAction):
     """What every appraisal action shares: the table, the roles, the refusal sentences, the
-    audit row and the notification event."""
+    audit row and the mails."""
 
     model = Appraisal
     table = TABLE
     sub_state_field = "revision_state"
     select_related = ("campaign",)
     button = ""
-    event = None  # the notification sent after commit (appraisal/notifications.py)
+    # The mails sent after commit: ((template under appraisal/email/, roles it goes to), ...);
+    # roles are "agent", "evaluator", "reviewer" (appraisal/notifications.py sends them).
+    mails = ()
     denied_message = gettext_lazy("Vous n'êtes pas autorisé à effectuer cette action sur cet entretien.")
 
     class Params(forms.Form):
@@ -145,14 +148,14 @@ class AppraisalAction(BaseAction):
             **self.audit_fields(),
         )
 
-    def notification_event(self):
-        return self.event
+    def notification_mails(self):
+        return self.mails
 
     def notifications(self):
-        event, pk = self.notification_event(), self.obj.pk
-        if not event:
+        mails, pk = self.notification_mails(), self.obj.pk
+        if not mails:
             return ()
-        return (lambda: notifications.dispatch(event, pk),)
+        return (lambda: notifications.dispatch(mails, pk),)
 
 
 class Convoke(AppraisalAction):
@@ -160,7 +163,7 @@ class Convoke(AppraisalAction):
     label = gettext_lazy("Convoquer l'agent")
     button = gettext_lazy("Envoyer la convocation")
     done_message = gettext_lazy("La convocation a été envoyée à l'agent.")
-    event = "convocation"
+    mails = (("convocation", ("agent",)),)  # the evaluator in copy, with the ICS
 
     class Params(forms.Form):
         interview_at = forms.DateTimeField(
@@ -219,7 +222,7 @@ class Notify(AppraisalAction):
     label = gettext_lazy("Signer et notifier le compte rendu")
     button = gettext_lazy("Signer et notifier")
     done_message = gettext_lazy("Le compte rendu est signé et notifié à l'agent.")
-    event = "notification"
+    mails = (("notification", ("agent",)),)
 
     class Params(forms.Form):
         reason = _reason(
@@ -313,7 +316,7 @@ class Acknowledge(AppraisalAction):
     label = gettext_lazy("Signer le compte rendu")
     button = gettext_lazy("Signer : j'ai pris connaissance")
     done_message = gettext_lazy("Vous avez signé le compte rendu. Il est transmis à l'autorité hiérarchique pour visa.")
-    event = "acknowledged"
+    mails = (("acknowledged", ("reviewer",)),)
 
     class Params(forms.Form):
         observations = forms.CharField(
@@ -367,7 +370,7 @@ class Visa(AppraisalAction):
     label = gettext_lazy("Viser le compte rendu")
     button = gettext_lazy("Viser")
     done_message = gettext_lazy("Le compte rendu est visé : il est définitif.")
-    event = "final"  # the PDF is archived and a copy sent to the agent
+    mails = (("final", ("agent", "evaluator")),)  # and the PDF is archived (notifications)
 
     def apply(self):
         self.obj.visa_at = self.now
@@ -391,7 +394,8 @@ class Delegate(AppraisalAction):
     label = gettext_lazy("Déléguer l'entretien")
     button = gettext_lazy("Déléguer")
     done_message = gettext_lazy("L'entretien est délégué.")
-    event = "delegation"  # to the new evaluator, and to the agent
+    # the new evaluator learns of the delegation, the agent who now evaluates them
+    mails = (("delegation", ("evaluator",)), ("delegation_agent", ("agent",)))
 
     class Params(forms.Form):
         evaluator = forms.CharField(
@@ -458,7 +462,7 @@ class RequestRevision(AppraisalAction):
     label = gettext_lazy("Demander la révision du compte rendu")
     button = gettext_lazy("Envoyer la demande")
     done_message = gettext_lazy("Votre demande de révision est envoyée à l'autorité hiérarchique.")
-    event = "revision_requested"
+    mails = (("revision_requested", ("reviewer",)),)
 
     class Params(forms.Form):
         reason = _reason(
@@ -538,8 +542,10 @@ class AnswerRevision(AppraisalAction):
         else:
             appraisal.revision_state = R.REJECTED
 
-    def notification_event(self):
-        return "revision_accepted" if self.params["decision"] == ACCEPT else "revision_rejected"
+    def notification_mails(self):
+        if self.params["decision"] == ACCEPT:
+            return (("revision_accepted", ("agent", "evaluator")),)
+        return (("revision_rejected", ("agent",)),)
 
 
 class ImplicitRejection(AppraisalAction):

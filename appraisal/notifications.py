@@ -35,36 +35,30 @@ def interview_ics(appraisal):
     )
 
 
-RECIPIENTS = {
-    "convocation": lambda a: [a.agent],
-    "notification": lambda a: [a.agent],
-    "acknowledged": lambda a: [a.reviewer] if a.reviewer_id else [],
-    "final": lambda a: [a.agent, a.evaluator],
-    "delegation": lambda a: [a.evaluator],
-    "delegation_agent": lambda a: [a.agent],
-    "revision_requested": lambda a: [a.reviewer] if a.reviewer_id else [],
-    "revision_accepted": lambda a: [a.agent, a.evaluator],
-    "revision_rejected": lambda a: [a.agent],
+# The people a mail goes to, by their role on the appraisal (the actions declare which).
+ROLES = {
+    "agent": lambda a: a.agent,
+    "evaluator": lambda a: a.evaluator,
+    "reviewer": lambda a: a.reviewer,
 }
 
 
-# Events that tell several people different things: one mail (template) per entry.
-ALSO = {"delegation": ("delegation_agent",)}  # the agent learns who now evaluates them
-
-
-def dispatch(event, appraisal_id):
+def dispatch(mails, appraisal_id):
+    """Send an action's mails: ``mails`` is ``((template, roles), ...)`` as the action class
+    declares it (appraisal/actions.py); the text is ``appraisal/email/<template>.txt``. The
+    final report is also archived as a PDF. Returns the number of recipients."""
     appraisal = Appraisal.objects.select_related(
         "campaign", "agent__user", "evaluator__user", "reviewer__user", "agent__org_unit", "delegated_from__user"
     ).get(pk=appraisal_id)
-    if event == "final":
+    if any(template == "final" for template, _roles in mails):
         from appraisal import tasks
 
         tasks.archive_appraisal.enqueue(appraisal.pk)
-    return sum(_send(name, appraisal) for name in (event, *ALSO.get(event, ())))
+    return sum(_send(template, appraisal, roles) for template, roles in mails)
 
 
-def _send(event, appraisal):
-    recipients = [p for p in RECIPIENTS.get(event, lambda a: [])(appraisal) if p is not None and p.email]
+def _send(event, appraisal, roles):
+    recipients = [p for p in (ROLES[role](appraisal) for role in roles) if p is not None and p.email]
     if not recipients:
         return 0
     url = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("appraisal:detail", kwargs={"pk": appraisal.pk})

@@ -66,7 +66,7 @@ def prepare(appraisal, chain, case):
 @pytest.fixture
 def dispatched(monkeypatch):
     sent = []
-    monkeypatch.setattr(notifications, "dispatch", lambda event, pk: sent.append((event, pk)))
+    monkeypatch.setattr(notifications, "dispatch", lambda mails, pk: sent.append((mails[0][0], pk)))
     return sent
 
 
