@@ -36,24 +36,9 @@ from appraisal.models import Appraisal, AppraisalTransition, AppraisalVersion, C
 from cms import roles
 from cms.api.errors import invalid, service_errors, validated
 from cms.api.negotiation import IgnoreClientContentNegotiation
-from cms.api.schema import BAD_CURSOR, id_parameter
-from cms.api.serializers import ErrorSerializer
+from cms.api.schema import BAD_CURSOR, errors, id_parameter
 from cms.converters import parse_id
 from cms.selectors import agent_for_user, has_role
-
-# --- errors --------------------------------------------------------------------------------------------
-
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description=_("Paramètre ou donnée invalide (nommé dans errors).")),
-    401: OpenApiResponse(ErrorSerializer, description=_("Authentification requise.")),
-    403: OpenApiResponse(ErrorSerializer, description=_("Visible, mais action non permise à l'appelant.")),
-    404: OpenApiResponse(ErrorSerializer, description=_("Introuvable ou non visible par l'appelant.")),
-    409: OpenApiResponse(ErrorSerializer, description=_("Impossible dans l'état actuel : detail dit pourquoi.")),
-}
-
-
-def errors(*codes):
-    return {code: ERRORS[code] for code in codes}
 
 
 def not_found():

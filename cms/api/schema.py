@@ -11,6 +11,24 @@ from cms.converters import MAX_ID
 ID_SCHEMA = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}
 
 
+# The error responses of every API view, each documented with the JSON error body.
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description=_("Paramètre ou donnée invalide (nommé dans errors).")),
+    401: OpenApiResponse(ErrorSerializer, description=_("Authentification requise.")),
+    403: OpenApiResponse(ErrorSerializer, description=_("Visible, mais action non permise à l'appelant.")),
+    404: OpenApiResponse(ErrorSerializer, description=_("Introuvable ou non visible par l'appelant.")),
+    409: OpenApiResponse(ErrorSerializer, description=_("Impossible dans l'état actuel : detail dit pourquoi.")),
+}
+
+
+def errors(*codes, **overrides):
+    """The documented error responses ``codes``; ``overrides`` (e.g. ``e429=OpenApiResponse(...)``)
+    add or replace one by its status code."""
+    responses = {code: ERRORS[code] for code in codes}
+    responses.update({int(key.lstrip("e")): response for key, response in overrides.items()})
+    return responses
+
+
 # A paginated list's 404: its ``cursor`` does not decode (a stale or hand-made link).
 BAD_CURSOR = OpenApiResponse(ErrorSerializer, description=_("Curseur de pagination invalide."))
 

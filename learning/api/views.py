@@ -23,8 +23,7 @@ from rest_framework.views import APIView
 from cms.api.errors import invalid, service_errors, validated
 from cms.api.negotiation import IgnoreClientContentNegotiation
 from cms.api.pagination import CursorPagination
-from cms.api.schema import BAD_CURSOR, id_parameter
-from cms.api.serializers import ErrorSerializer
+from cms.api.schema import BAD_CURSOR, errors, id_parameter
 from cms.converters import parse_id
 from cms.csvstream import streaming_csv_response
 from learning import selectors, services
@@ -39,21 +38,6 @@ from learning.api.serializers import (
     csv_values,
 )
 from learning.models import Enrollment, LessonPage, QuizPage
-
-# --- errors --------------------------------------------------------------------------------
-
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description=_("Paramètre ou donnée invalide (nommé dans errors).")),
-    401: OpenApiResponse(ErrorSerializer, description=_("Authentification requise.")),
-    403: OpenApiResponse(ErrorSerializer, description=_("Action non permise.")),
-    404: OpenApiResponse(ErrorSerializer, description=_("Introuvable.")),
-    409: OpenApiResponse(ErrorSerializer, description=_("Impossible dans l'état actuel.")),
-}
-
-
-def errors(*codes):
-    return {code: ERRORS[code] for code in codes}
-
 
 # --- pagination ------------------------------------------------------------------------------
 

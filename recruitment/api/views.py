@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 
 from cms.api.errors import invalid, service_errors, validated
 from cms.api.pagination import CursorPagination
-from cms.api.schema import BAD_CURSOR, id_parameter
+from cms.api.schema import BAD_CURSOR, errors, id_parameter
 from cms.api.serializers import ErrorSerializer
 from cms.converters import parse_id
 from cms.ratelimit import RateThrottle
@@ -47,24 +47,6 @@ from recruitment.api.serializers import (
 )
 from recruitment.choices import ApplicationStatus
 from recruitment.models import Application, JobOpeningPage
-
-# --- errors ------------------------------------------------------------------------------------
-
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description=_("Paramètre ou donnée invalide (nommé dans errors).")),
-    401: OpenApiResponse(ErrorSerializer, description=_("Authentification requise.")),
-    403: OpenApiResponse(ErrorSerializer, description=_("Action non permise à l'appelant.")),
-    404: OpenApiResponse(ErrorSerializer, description=_("Introuvable ou non visible par l'appelant.")),
-    409: OpenApiResponse(ErrorSerializer, description=_("Impossible dans l'état actuel : detail dit pourquoi.")),
-    429: OpenApiResponse(
-        ErrorSerializer, description=_("Trop de candidatures depuis cette adresse : réessayer plus tard.")
-    ),
-}
-
-
-def errors(*codes):
-    return {code: ERRORS[code] for code in codes}
-
 
 # Public endpoints: no credentials needed, but a bad or expired token is refused, not ignored.
 BAD_TOKEN = OpenApiResponse(ErrorSerializer, description=_("Jeton fourni mais invalide ou expiré."))
@@ -146,7 +128,14 @@ class OpeningApplicationView(APIView):
         responses={
             201: OpenApiResponse(ApplicationCreatedSerializer, description=_("Candidature enregistrée.")),
             401: BAD_TOKEN,
-            **errors(400, 404, 409, 429),
+            **errors(
+                400,
+                404,
+                409,
+                e429=OpenApiResponse(
+                    ErrorSerializer, description=_("Trop de candidatures depuis cette adresse : réessayer plus tard.")
+                ),
+            ),
         },
     )
     def post(self, request, id):
