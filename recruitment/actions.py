@@ -245,6 +245,39 @@ class BulkReject(BaseAction):
         return self.batch, len(self.moves)
 
 
+class WithdrawForErasure:
+    """The table's ``withdraw``, in bulk, when a candidate's data is erased (CNIL): nobody can
+    assess "Anonyme", so each application still in progress is withdrawn, with its move
+    event. Runs inside the erasure's transaction; ``action_executed`` after commit."""
+
+    name = "withdraw_for_erasure"
+    transition = workflow.MOVES["withdraw"]
+
+    def __init__(self, applications, *, actor=None, now):
+        self.applications = applications  # [(pk, status)], the statuses read in the transaction
+        self.actor = actor
+        self.now = now
+        self.rows = []
+
+    def execute(self):
+        self.rows = [(pk, status) for pk, status in self.applications if status in self.transition.sources]
+        if not self.rows:
+            return 0
+        pks = [pk for pk, _status in self.rows]
+        Application.objects.filter(pk__in=pks, status__in=self.transition.sources).update(
+            status=self.transition.target, status_changed_at=self.now, closed_at=self.now
+        )
+        ApplicationEvent.objects.bulk_create(
+            ApplicationEvent(
+                application_id=pk, kind="move", from_status=status, to_status=self.transition.target,
+                reason=_("Retrait : effacement des données personnelles"), actor=self.actor, at=self.now,
+            )
+            for pk, status in self.rows
+        )
+        transaction.on_commit(lambda: action_executed.send(sender=type(self), action=self))
+        return len(self.rows)
+
+
 class UndoBatch(BaseAction):
     """Put every application of a bulk action back where it was (messages sent stay sent)."""
 

@@ -36,7 +36,6 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from recruitment import workflow
 from recruitment.choices import ACTIVE, ApplicationStatus, Recommendation
 from recruitment.models import Application, ApplicationEvent, Candidate, Scorecard
 
@@ -207,14 +206,10 @@ def _erase_batch(candidate_ids, *, actor, now, rule):
     events.update(message_subject="", message_body="", message_to="")
     events.filter(Q(kind="move", actor__isnull=False) | ~Q(kind__in=["move", "message", "erasure"])).update(reason="")
     Scorecard.objects.filter(application__candidate_id__in=candidate_ids).update(comment="")
-    # 2. An application still in progress is withdrawn (the table's "withdraw": the
-    #    candidate's own move, here in bulk): nobody can assess "Anonyme".
-    withdraw = workflow.MOVES["withdraw"]
-    active = [(pk, status) for pk, _c, _r, status, _cv, _cl in rows if status in withdraw.sources]
-    if active:
-        Application.objects.filter(pk__in=[pk for pk, _s in active]).update(
-            status=withdraw.target, status_changed_at=now, closed_at=now
-        )
+    # 2. An application still in progress is withdrawn (the table's "withdraw", in bulk).
+    from recruitment.actions import WithdrawForErasure
+
+    WithdrawForErasure([(pk, status) for pk, _c, _r, status, _cv, _cl in rows], actor=actor, now=now).execute()
     # 3. The applications keep opening, statuses and dates; files and links go.
     Application.objects.filter(candidate_id__in=candidate_ids).update(
         cv="", cover_letter="", message="", self_service_token_hash="", self_service_expires_at=None, anonymised_at=now
@@ -230,12 +225,7 @@ def _erase_batch(candidate_ids, *, actor, now, rule):
     # A link from someone else's record to an anonymised one would re-identify it.
     Candidate.objects.filter(duplicate_of_id__in=candidate_ids).update(duplicate_of=None)
     ApplicationEvent.objects.bulk_create(
-        [
-            ApplicationEvent(application_id=pk, kind="move", from_status=status, to_status=ApplicationStatus.WITHDRAWN,
-                             reason=_("Retrait : effacement des données personnelles"), actor=actor, at=now)
-            for pk, status in active
-        ]
-        + [ApplicationEvent(application_id=pk, kind="erasure", reason=reason, actor=actor, at=now) for pk, *_rest in rows]
+        [ApplicationEvent(application_id=pk, kind="erasure", reason=reason, actor=actor, at=now) for pk, *_rest in rows]
     )
     # 5. The files themselves (private storage; a missing file is not an error).
     storage = Application._meta.get_field("cv").storage

@@ -19,7 +19,6 @@ STATE_WRITE = re.compile(
 ALLOWED = {
     "appraisal/demo.py": "bulk history of 55,000 generated appraisals, transitions written beside and checked against the table",
     "learning/demo.py": "bulk history of generated enrolments, events written beside and checked against the table",
-    "recruitment/gdpr.py": "erasure withdraws the applications in progress in bulk, by the table's withdraw transition",
     "cms/health.py": "a dict named info",
     "appraisal/pdf.py": "the export job's status dict",
 }
