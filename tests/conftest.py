@@ -1,9 +1,19 @@
 import os
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 from tests.factories import AgentFactory, OrgUnitFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _french_by_default():
+    """Every test starts in the site's language (French), whatever the previous test in the
+    same worker activated (a view called with English, a request with ``Accept-Language``)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture(autouse=True)
