@@ -39,3 +39,29 @@ class ReminderKind(models.TextChoices):
     OVERDUE = "overdue", _("En retard")
     EXPIRING = "expiring", _("Expire dans 30 jours")
     MANAGER_DIGEST = "manager_digest", _("Récapitulatif hebdomadaire des retards")
+
+
+class PackageStandard(models.TextChoices):
+    """The standard a content package follows (detected from its manifest)."""
+
+    SCORM12 = "scorm12", _("SCORM 1.2")
+    SCORM2004 = "scorm2004", _("SCORM 2004")
+    CMI5 = "cmi5", _("cmi5")
+
+
+class AttemptStatus(models.TextChoices):
+    """Where a package attempt stands (rolled up from its SCOs by learning/packages/runtime.py).
+
+    ``completed``: every SCO completed and none failed, without a pass/fail verdict;
+    ``passed``: completed and satisfied (mastery score reached); ``failed``: a SCO ended
+    failed; ``reset``: voided by HR (kept for the record, never counted)."""
+
+    IN_PROGRESS = "in_progress", _("En cours")
+    COMPLETED = "completed", _("Terminée")
+    PASSED = "passed", _("Réussie")
+    FAILED = "failed", _("Échouée")
+    RESET = "reset", _("Réinitialisée")
+
+
+#: Attempt statuses that make the package step done.
+DONE_ATTEMPT_STATUSES = (AttemptStatus.COMPLETED, AttemptStatus.PASSED)

@@ -1,8 +1,10 @@
-"""E-learning: course pages, enrolments, progress, attempts, assignments, reminders.
+"""E-learning: course pages, enrolments, progress, attempts, assignments, reminders,
+content packages (SCORM 1.2 / 2004, cmi5 next) and their attempts.
 
 Data and invariants only; every write lives in learning/services.py.
 """
 
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -16,7 +18,14 @@ from wagtail.search import index
 
 from cms.storage import private_storage
 from learning.blocks import LessonStreamBlock, QuestionStreamBlock
-from learning.choices import OPEN_STATUSES, EnrollmentSource, EnrollmentStatus, EventSource
+from learning.choices import (
+    OPEN_STATUSES,
+    AttemptStatus,
+    EnrollmentSource,
+    EnrollmentStatus,
+    EventSource,
+    PackageStandard,
+)
 
 
 class CourseIndexPage(Page):
@@ -81,7 +90,7 @@ class CoursePage(Page):
         index.FilterField("self_enrollment"),
     ]
     parent_page_types = ["learning.CourseIndexPage"]
-    subpage_types = ["learning.LessonPage", "learning.QuizPage"]
+    subpage_types = ["learning.LessonPage", "learning.QuizPage", "learning.PackageStepPage"]
 
     class Meta:
         verbose_name = _("formation")
@@ -242,6 +251,152 @@ class QuizPage(StepPage):
         return context
 
 
+class Package(models.Model):
+    """An imported content package (SCORM 1.2, SCORM 2004; cmi5 next), stored once.
+
+    The zip is extracted to private storage under ``packages/<sha256>/`` (content-addressed:
+    re-importing the same file reuses this row and its files) and served by
+    ``learning.package_views.content`` at ``/formation/paquets/<uuid>/<path>``. Rows are
+    never deleted while an attempt or a step refers to them, so a new version of a
+    package (a new row, ``version`` + 1, the step pointing to it) keeps old attempts
+    readable.
+
+    ``organization``: the default organisation's tree, ``[{"identifier", "title",
+    "sco" (the launchable's identifier or None for a cluster), "children": [...]}]``;
+    ``launchables``: the SCOs/assets in play order, ``[{"identifier" (the item's),
+    "title", "href" (path in the package, with the item's parameters), "scorm_type"
+    ("sco" | "asset"), "mastery_score" (1.2, 0..100 or None), "scaled_passing_score"
+    (2004, -1..1 or None), "completion_threshold" (2004 or None), "launch_data",
+    "max_time_allowed", "time_limit_action"}]``; ``manifest``: what else was read
+    (identifier, schema and version, metadata, sequencing rules that are not supported).
+    """
+
+    uuid = models.UUIDField(_("identifiant public"), default=uuid.uuid4, unique=True, editable=False)
+    standard = models.CharField(_("norme"), max_length=12, choices=PackageStandard.choices)
+    schema_version = models.CharField(_("version du schéma"), max_length=64, blank=True)
+    identifier = models.CharField(_("identifiant du manifeste"), max_length=255, blank=True)
+    title = models.CharField(_("titre"), max_length=255)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    previous = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("version précédente")
+    )
+    manifest = models.JSONField(_("données du manifeste"), default=dict, blank=True)
+    organization = models.JSONField(_("organisation"), default=list, blank=True)
+    launchables = models.JSONField(_("ressources lançables"), default=list, blank=True)
+    size = models.BigIntegerField(_("taille décompressée (octets)"), default=0)
+    file_count = models.PositiveIntegerField(_("nombre de fichiers"), default=0)
+    sha256 = models.CharField(_("empreinte SHA-256"), max_length=64, unique=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("importé par"),
+    )
+    uploaded_at = models.DateTimeField(_("importé le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("paquet de contenu")
+        verbose_name_plural = _("paquets de contenu")
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self):
+        return f"{self.title} (v{self.version}, {self.get_standard_display()})"
+
+    @property
+    def root(self):
+        """The folder of the extracted files in private storage."""
+        return f"packages/{self.sha256}"
+
+    def launchable(self, identifier):
+        """The launchable SCO/asset named ``identifier`` (an item identifier), or None."""
+        return next((item for item in self.launchables if item["identifier"] == identifier), None)
+
+
+class PackageStepPage(StepPage):
+    """A course step that plays a content package (see :class:`Package`).
+
+    Done when an attempt of the current cycle is completed or passed; its score is the
+    best attempt's. One attempt per enrolment cycle by default; a new attempt may be
+    opened after a failure and/or after a completion (``attempt_limit`` counts them,
+    0: unlimited). Exhausted (the enrolment fails, as for a quiz) when the last attempt
+    failed and no new attempt is allowed.
+    """
+
+    intro = RichTextField(_("consignes"), blank=True)
+    package = models.ForeignKey(
+        Package, null=True, blank=True, on_delete=models.PROTECT, related_name="steps", verbose_name=_("paquet"),
+    )
+    estimated_minutes = models.PositiveIntegerField(_("durée estimée (minutes)"), default=20)
+    new_attempt_after_failure = models.BooleanField(
+        _("nouvelle tentative après un échec"), default=False,
+        help_text=_("Sinon, un échec au module fait échouer l'inscription (comme un quiz sans tentative restante)."),
+    )
+    new_attempt_after_completion = models.BooleanField(
+        _("nouvelle tentative après réussite"), default=False,
+        help_text=_("Permet de refaire le module depuis le début ; le meilleur résultat est conservé."),
+    )
+    attempt_limit = models.PositiveSmallIntegerField(
+        _("nombre maximal de tentatives"), default=3,
+        help_text=_("Quand une nouvelle tentative est permise. 0 : illimité."),
+    )
+    event_source = EventSource.PACKAGE
+
+    content_panels = Page.content_panels + [
+        FieldPanel("intro"),
+        FieldPanel("package"),
+        MultiFieldPanel(
+            [
+                FieldPanel("estimated_minutes"),
+                FieldPanel("new_attempt_after_failure"),
+                FieldPanel("new_attempt_after_completion"),
+                FieldPanel("attempt_limit"),
+            ],
+            heading=_("Tentatives"),
+        ),
+    ]
+
+    class Meta:
+        verbose_name = _("module SCORM")
+        verbose_name_plural = _("modules SCORM")
+
+    def allows_new_attempt(self, last_status, count):
+        """May a new attempt follow an attempt that ended ``last_status`` (``count`` so far)?"""
+        if self.attempt_limit and count >= self.attempt_limit:
+            return False
+        if last_status == AttemptStatus.FAILED:
+            return self.new_attempt_after_failure
+        if last_status in (AttemptStatus.COMPLETED, AttemptStatus.PASSED):
+            return self.new_attempt_after_completion
+        return False
+
+    @classmethod
+    def progress_for(cls, enrollment, step_ids):
+        """Done once an attempt completed or passed; score: the best attempt's; exhausted
+        when the last attempt failed and the step allows no new one (one query)."""
+        rows = (
+            PackageAttempt.objects.filter(enrollment=enrollment, step_id__in=step_ids)
+            .exclude(status=AttemptStatus.RESET)
+            .order_by("step_id", "number")
+            .values_list(
+                "step_id", "status", "score", "step__new_attempt_after_failure",
+                "step__new_attempt_after_completion", "step__attempt_limit",
+            )
+        )
+        found = {}
+        for step_id, status, score, after_failure, after_completion, limit in rows:
+            done, best, count, _last = found.get(step_id, (False, None, 0, None))
+            done = done or status in (AttemptStatus.COMPLETED, AttemptStatus.PASSED)
+            if score is not None and (best is None or score > best):
+                best = score
+            found[step_id] = (done, best, count + 1, (status, after_failure, after_completion, limit))
+        result = {}
+        for step_id, (done, best, count, (status, after_failure, _after_completion, limit)) in found.items():
+            exhausted = (
+                not done and status == AttemptStatus.FAILED
+                and not (after_failure and (not limit or count < limit))
+            )
+            result[step_id] = StepProgress(done=done, score=best, started=True, exhausted=exhausted)
+        return result
+
+
 class Enrollment(models.Model):
     """One agent in one course for one cycle (a recertification opens a new cycle)."""
 
@@ -379,3 +534,78 @@ class Assignment(models.Model):
 
     def __str__(self):
         return f"{self.course} → {self.org_unit}"
+
+
+class PackageAttempt(models.Model):
+    """One learner's attempt at a package step, for one enrolment cycle.
+
+    ``scos``: per launchable identifier, ``{"cmi": {flattened CMI "cmi.…": value},
+    "completion": …, "success": …, "score": 0..100 | None, "total_seconds": float,
+    "sessions": int, "terminated": bool}``; the rollup (``status``, ``score``,
+    ``progress``) is computed from it by learning/packages/runtime.py and written by
+    the enrolment actions (learning/actions.py), in the same transaction as the
+    enrolment's progress. ``last_seq``: the highest commit sequence number applied (a
+    replayed or older commit is acknowledged and ignored). ``beacon_nonce``: the
+    one-time part of the signed token the terminate beacon carries (rotated on use).
+    """
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="package_attempts")
+    step = models.ForeignKey(PackageStepPage, on_delete=models.CASCADE, related_name="attempts")
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("paquet"))
+    number = models.PositiveSmallIntegerField(_("tentative n°"), default=1)
+    status = models.CharField(_("statut"), max_length=12, choices=AttemptStatus.choices, default=AttemptStatus.IN_PROGRESS)
+    score = models.FloatField(_("score"), null=True, blank=True)
+    progress = models.FloatField(_("progression"), default=0.0)
+    scos = models.JSONField(_("données par SCO"), default=dict, blank=True)
+    total_seconds = models.FloatField(_("temps total (secondes)"), default=0.0)
+    last_seq = models.BigIntegerField(_("dernier envoi appliqué"), default=0)
+    last_sco = models.CharField(_("dernier SCO ouvert"), max_length=255, blank=True)
+    beacon_nonce = models.CharField(max_length=32, blank=True)
+    started_at = models.DateTimeField(_("commencée le"))
+    updated_at = models.DateTimeField(_("mise à jour le"), auto_now=True)
+    finished_at = models.DateTimeField(_("terminée le"), null=True, blank=True)
+    reset_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("réinitialisée par"),
+    )
+    reset_at = models.DateTimeField(_("réinitialisée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("tentative de module")
+        verbose_name_plural = _("tentatives de module")
+        ordering = ["enrollment", "step", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "step", "number"], name="package_attempt_number_unique"),
+        ]
+        indexes = [models.Index(fields=["enrollment", "step"], name="package_attempt_step_idx")]
+
+    def __str__(self):
+        return f"{self.enrollment_id} / {self.step_id} #{self.number} ({self.status})"
+
+
+class PackageImport(models.Model):
+    """A package upload imported by a background task (large packages), with its progress.
+
+    Finished when ``step`` is set; failed when ``error`` is set (the sentence shown to the
+    editor); ``progress`` 0..1 feeds the admin's progress bar. The uploaded zip lives in
+    private storage at ``upload`` until the task ends."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    upload = models.CharField(_("fichier téléversé"), max_length=255)
+    original_name = models.CharField(_("nom du fichier"), max_length=255)
+    course = models.ForeignKey(CoursePage, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    replace_step = models.ForeignKey(PackageStepPage, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(_("titre"), max_length=255, blank=True)
+    progress = models.FloatField(_("avancement"), default=0.0)
+    error = models.TextField(_("erreur"), blank=True)
+    step = models.ForeignKey(PackageStepPage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import de paquet")
+        verbose_name_plural = _("imports de paquets")
+
+    def __str__(self):
+        return self.original_name

@@ -351,3 +351,8 @@ class LearningViewSetGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_learning_viewsets():
     return LearningViewSetGroup()
+
+# Content packages: the admin upload/import views and the attempts list register their
+# own hooks in these modules.
+import learning.packages.admin_attempts  # noqa: E402, F401
+import learning.packages.admin_import  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Wagtail admin: package attempts (list, reset by HR). Filled by the runtime work."""

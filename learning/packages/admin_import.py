@@ -1,0 +1,1 @@
+"""Wagtail admin: package upload and import with progress. Filled by the import work."""
