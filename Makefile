@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+# Links in e-mails, ICS files, certificates and the API follow the address the site is served at.
+export WAGTAILADMIN_BASE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test install migrate demo lint messages worker e2e-browser
 
@@ -24,8 +26,12 @@ migrate: install
 demo: migrate
 	$(PY) manage.py seed_demo
 
-# Site with demo data on the embedded SQLite database: http://127.0.0.1:8000
+# Site with demo data on the embedded SQLite database: http://127.0.0.1:8000, with a task
+# worker beside the web server (campaign launches, bulk enrolments, exports, package
+# imports complete); Ctrl-C stops both.
 run: demo
+	@$(PY) manage.py db_worker --no-startup-delay & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The whole suite: lint, migrations check, unit/API tests on two processes, then the

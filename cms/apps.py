@@ -20,11 +20,15 @@ class CmsConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
+        from django_tasks.signals import task_finished
 
         from . import auth_security, checks, converters, dashboard, navigation, seed  # noqa: F401  (registries, checks, <id:> converter)
 
         user_logged_in.connect(auth_security.expire_agent_sessions_at_browser_close, dispatch_uid="cms.session_expiry")
         post_migrate.connect(create_cache_table, sender=self, dispatch_uid="cms.create_cache_table")
+        from . import tasks
+
+        task_finished.connect(tasks.record_worker_run, dispatch_uid="cms.record_worker_run")
 
         dashboard.register_panel(dashboard.ProfilePanel())
         navigation.register(navigation.NavItem("cms.mon_espace", _("Mon espace"), "cms:mon_espace", 0, "mon_espace"))

@@ -28,8 +28,10 @@ def _tasks():
 
             info["queued"] = DBTaskResult.objects.filter(status="READY").count()
         from cms.models import TaskHeartbeat
+        from cms.tasks import LAST_JOB
 
-        beat = TaskHeartbeat.objects.filter(backend=name).only("ran_at").first()
+        # The last heartbeat of ``check_tasks`` or the last job a worker finished.
+        beat = TaskHeartbeat.objects.filter(backend__in=(name, name + LAST_JOB)).order_by("-ran_at").only("ran_at").first()
         info["last_worker_run"] = beat.ran_at.isoformat() if beat else None
     except Exception as exc:  # noqa: BLE001
         info.update(status="error", error=exc.__class__.__name__)

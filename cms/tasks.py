@@ -13,3 +13,22 @@ def heartbeat(backend, token, enqueued_at):
         defaults={"token": token, "enqueued_at": parse_datetime(enqueued_at), "ran_at": timezone.now()},
     )
     return token
+
+
+#: The ``TaskHeartbeat.backend`` suffix of the row that records the last job any worker ran.
+LAST_JOB = ":last_job"
+
+
+def record_worker_run(sender, task_result, **kwargs):
+    """``task_finished`` receiver: a worker (not the in-process immediate backend of the
+    tests) finished a job, so the health report's ``last_worker_run`` moves on. Written
+    to a row of its own, so ``check_tasks``' heartbeat token is never overwritten."""
+    from cms.models import TaskHeartbeat
+
+    if sender.__name__ in ("ImmediateBackend", "DummyBackend"):
+        return
+    now = timezone.now()
+    TaskHeartbeat.objects.update_or_create(
+        backend=f"{sender.__name__}{LAST_JOB}",
+        defaults={"token": str(task_result.id)[:64], "enqueued_at": task_result.enqueued_at or now, "ran_at": now},
+    )

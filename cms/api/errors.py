@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views import csrf
 from rest_framework import exceptions, status
 
 from cms.exceptions import Conflict
@@ -59,10 +59,10 @@ def service_errors(*conflicts):
 
 def csrf_failure(request, reason=""):
     """``CSRF_FAILURE_VIEW``: JSON 403 for the API (a client reads ``detail``, not a page),
-    Django's own page elsewhere."""
+    the themed French page (``403_csrf.html``) elsewhere."""
     if request.path.startswith("/api/"):
         return JsonResponse(
             {"detail": _("Vérification CSRF échouée : %(reason)s") % {"reason": reason or _("jeton absent ou invalide.")}},
             status=403,
         )
-    return csrf.csrf_failure(request, reason=reason)
+    return render(request, "403_csrf.html", {"reason": reason}, status=403)

@@ -25,6 +25,20 @@ def test_health_reports_last_worker_run_after_a_heartbeat(api):
     assert api.get("/api/v1/health/").json()["tasks"]["last_worker_run"] is not None
 
 
+@pytest.mark.django_db(transaction=True)
+def test_health_reports_the_last_job_a_database_worker_ran(api, settings):
+    """Any job a worker finishes counts, not only ``check_tasks``' heartbeat."""
+    from cms.tasks import heartbeat
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    assert api.get("/api/v1/health/").json()["tasks"]["last_worker_run"] is None
+    heartbeat.enqueue("another-backend", "token", "2026-01-01T00:00:00+00:00")  # a job that is not the check's
+    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+    tasks = api.get("/api/v1/health/").json()["tasks"]
+    assert tasks["backend"] == "DatabaseBackend"
+    assert tasks["last_worker_run"] is not None
+
+
 @pytest.mark.django_db
 def test_health_answers_503_when_the_database_fails(api, monkeypatch):
     from cms import health
