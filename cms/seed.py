@@ -53,7 +53,11 @@ def seeders():
 
 
 def seed_pages(context):
-    """The site root: a published HomePage with a welcome text, set as the default site's root."""
-    from cms.services import ensure_home_page
+    """The site root: a published HomePage with a welcome text, set as the default site's
+    root, served at ``WAGTAILADMIN_BASE_URL`` (``make run PORT=8101`` sets it)."""
+    from django.conf import settings
+
+    from cms.services import align_site_with_base_url, ensure_home_page
 
     ensure_home_page()
+    align_site_with_base_url(settings.WAGTAILADMIN_BASE_URL)

@@ -50,6 +50,24 @@ def ensure_home_page(*, title=None, intro=None):
     return home
 
 
+def align_site_with_base_url(base_url):
+    """Set the default Wagtail Site's hostname and port from the public base URL
+    (``WAGTAILADMIN_BASE_URL``), so that every absolute URL Wagtail builds (pages'
+    ``full_url``, e-mails, feeds, the API) follows the address the site is served at.
+    Returns the site, or None when the URL has no host or there is no default site."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url or "")
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None or not parts.hostname:
+        return None
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if (site.hostname, site.port) != (parts.hostname, port):
+        site.hostname, site.port = parts.hostname, port
+        site.save(update_fields=["hostname", "port"])
+    return site
+
+
 # --- Organisation directory -------------------------------------------------------------
 #
 # The Wagtail admin ("Annuaire"), imports and seeds all write the directory through these

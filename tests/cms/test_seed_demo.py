@@ -374,3 +374,18 @@ def test_generator_gives_plausible_careers():
     assert "général" in dgs.job_title or "générale" in dgs.job_title
     assert len({a.first_name for a in directory.agents}) > 100
     assert len({a.last_name for a in directory.agents}) > 100
+
+
+def test_the_site_and_the_printout_follow_the_public_base_url(db, cms_seeders_only, demo_password, settings):
+    """``make run PORT=8101`` sets WAGTAILADMIN_BASE_URL: the Wagtail Site, hence every
+    page's absolute URL, and the printed logins follow it."""
+    from wagtail.models import Site
+
+    from cms.models import HomePage
+
+    settings.WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8101"
+    out = run(agents=60)
+    site = Site.objects.get(is_default_site=True)
+    assert (site.hostname, site.port) == ("127.0.0.1", 8101)
+    assert HomePage.objects.get().full_url == "http://127.0.0.1:8101/"
+    assert "http://127.0.0.1:8101/admin/" in out

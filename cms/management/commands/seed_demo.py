@@ -150,7 +150,7 @@ class Command(BaseCommand):
         return failures
 
     def print_logins(self, logins, *, password):
-        base = getattr(settings, "WAGTAILADMIN_BASE_URL", "") or "http://127.0.0.1:8000"
+        base = settings.WAGTAILADMIN_BASE_URL
         base = base.rstrip("/") + "/"
         unchanged = _("(inchangé)")
         header = (_("identifiant"), _("rôle"), _("nom"), _("unité"), _("mot de passe"))
