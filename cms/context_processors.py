@@ -2,7 +2,7 @@ from functools import cached_property
 
 from cms import navigation as registry
 from cms import roles
-from cms.selectors import agent_for_user, has_role
+from cms.selectors import agent_for_user, has_role, role_names
 
 
 class Nav:
@@ -18,10 +18,16 @@ class Nav:
     def is_hr(self):
         return has_role(self.user, roles.HR)
 
+    def has_role(self, name):
+        """Superusers and members of the group ``name`` (one query for all the roles)."""
+        return self.user.is_authenticated and (self.user.is_superuser or name in role_names(self.user))
+
     @cached_property
     def is_manager(self):
         from cms.models import Agent
 
+        if not self.user.is_authenticated:
+            return False
         agent = agent_for_user(self.user)
         return agent is not None and Agent.objects.filter(manager=agent, active=True).exists()
 
@@ -31,9 +37,9 @@ class Nav:
 
 
 def navigation(request):
-    """``nav``: what the site header needs to show each role its entry points."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {}
-    return {"nav": Nav(request, user)}
+    """``nav``: what the site header needs to show each role (anonymous visitors too) its
+    entry points."""
+    from django.contrib.auth.models import AnonymousUser
+
+    return {"nav": Nav(request, getattr(request, "user", None) or AnonymousUser())}
 

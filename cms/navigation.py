@@ -12,7 +12,10 @@ An app registers its items in its ``AppConfig.ready()``::
     )
 
 ``visible(nav)`` receives the request's navigation context (``nav.user``, ``nav.is_hr``,
-``nav.is_manager``: computed lazily, at most one query each). Items show in ``order``.
+``nav.is_manager``, ``nav.has_role(name)``: computed lazily, at most one query each).
+Items show in ``order``. An item leads to a named URL (``url_name``) or to whatever
+``url(request)`` returns (a Wagtail page such as the course catalogue; None hides it).
+Anonymous visitors get the items whose ``visible`` is :func:`anonymous` or :func:`everyone`.
 """
 
 from collections.abc import Callable
@@ -25,12 +28,43 @@ def everyone(nav):
     return True
 
 
+def signed_in(nav):
+    return nav.user.is_authenticated
+
+
+def anonymous(nav):
+    return not nav.user.is_authenticated
+
+
 def managers(nav):
     return nav.is_manager
 
 
 def hr(nav):
     return nav.is_hr
+
+
+def role(name):
+    """``visible`` for the members of one role group (and superusers)."""
+
+    def visible(nav):
+        return nav.has_role(name)
+
+    visible.__name__ = f"role_{name}"
+    return visible
+
+
+def first_live_page_url(model_label):
+    """``url`` for the first live page of a page model (``"learning.CourseIndexPage"``):
+    one query; None when there is none."""
+
+    def url(request):
+        from django.apps import apps
+
+        page = apps.get_model(model_label).objects.live().order_by("path").first()
+        return page.get_url(request) if page is not None else None
+
+    return url
 
 
 @dataclass(frozen=True)
@@ -44,7 +78,8 @@ class NavItem:
     url_name: str
     order: int = 100
     current: str = ""
-    visible: Callable = everyone
+    visible: Callable = signed_in
+    url: Callable | None = None  # (request) -> str | None, instead of url_name
 
     def is_current(self, request):
         match = getattr(request, "resolver_match", None)
@@ -76,9 +111,14 @@ def items_for(request, nav):
     for item in registered():
         if not item.visible(nav):
             continue
-        try:
-            url = reverse(item.url_name)
-        except NoReverseMatch:
-            continue
+        if item.url is not None:
+            url = item.url(request)
+            if not url:
+                continue
+        else:
+            try:
+                url = reverse(item.url_name)
+            except NoReverseMatch:
+                continue
         items.append({"key": item.key, "label": item.label, "url": url, "current": item.is_current(request)})
     return items

@@ -1,6 +1,18 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from cms import roles
+
+
+def _catalogue_admin_url(request):
+    """The Wagtail explorer of the course catalogue (where editors add courses and steps)."""
+    from django.urls import reverse
+
+    from learning.models import CourseIndexPage
+
+    index = CourseIndexPage.objects.order_by("path").only("pk").first()
+    return reverse("wagtailadmin_explore", args=[index.pk]) if index is not None else reverse("wagtailadmin_home")
+
 
 class LearningConfig(AppConfig):
     name = "learning"
@@ -19,8 +31,16 @@ class LearningConfig(AppConfig):
         dashboard.register_panel(MyCoursesPanel())
         dashboard.register_panel(TeamTrainingPanel())
         navigation.register(
+            NavItem(
+                "learning.catalogue", _("Formations"), "", 15, visible=navigation.everyone,
+                url=navigation.first_live_page_url("learning.CourseIndexPage"),
+            ),
             NavItem("learning.team", _("Formations de mon équipe"), "learning:team", 20, "team", navigation.managers),
             NavItem("learning.hr", _("Pilotage des formations"), "learning:hr", 30, "hr", navigation.hr),
+            NavItem(
+                "learning.editors", _("Gérer les formations"), "", 50,
+                visible=navigation.role(roles.TRAINING_EDITORS), url=_catalogue_admin_url,
+            ),
         )
         seed.register_seeder("learning.courses", seed_learning, order=100)
         register_import_listener(services.assign_newcomers)

@@ -9,7 +9,22 @@ class RecruitmentConfig(AppConfig):
     verbose_name = _("Recrutement")
 
     def ready(self):
-        from cms import seed
+        from cms import navigation, roles, seed
+        from cms.navigation import NavItem
         from recruitment.demo import seed_recruitment
 
+        navigation.register(
+            NavItem(
+                "recruitment.openings", _("Offres d'emploi"), "", 16, visible=navigation.anonymous,
+                url=navigation.first_live_page_url("recruitment.JobIndexPage"),
+            ),
+            NavItem(
+                "recruitment.board", _("Recrutement"), "recruitment_admin:openings", 60,
+                visible=lambda nav: nav.has_role(roles.RECRUITERS) or nav.is_hr,
+            ),
+            NavItem(
+                "recruitment.scorecards", _("Mes évaluations"), "recruitment_admin:my_scorecards", 70,
+                visible=navigation.role(roles.INTERVIEWERS),
+            ),
+        )
         seed.register_seeder("recruitment.openings", seed_recruitment, order=300)

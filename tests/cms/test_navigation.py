@@ -2,6 +2,7 @@
 items for each role, in order, with aria-current; the theme's base.html names no app URL."""
 
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,17 @@ from django.utils import translation
 from cms import navigation
 from cms.context_processors import navigation as navigation_context
 
-AGENT = ["Mon espace", "Mes entretiens"]
-MANAGER = ["Mon espace", "Mes entretiens", "Formations de mon équipe"]
-HR = ["Mon espace", "Mes entretiens", "Pilotage des formations", "Pilotage des entretiens"]
+AGENT = ["Mon espace", "Mes entretiens", "Formations"]
+MANAGER = ["Mon espace", "Mes entretiens", "Formations", "Formations de mon équipe"]
+HR = ["Mon espace", "Mes entretiens", "Formations", "Pilotage des formations", "Pilotage des entretiens", "Recrutement"]
+ANONYMOUS = ["Formations", "Offres d'emploi"]
+
+
+@pytest.fixture
+def catalogue(db):
+    from tests.learning.conftest import build_course
+
+    return build_course()["index"]
 
 
 def _items(user, path="/"):
@@ -33,11 +42,14 @@ def _labels(items):
 
 def test_each_app_registers_its_items_in_order():
     keys = [item.key for item in navigation.registered()]
-    assert keys[:5] == ["cms.mon_espace", "appraisal.mine", "learning.team", "learning.hr", "appraisal.hr"]
+    assert keys == [
+        "cms.mon_espace", "appraisal.mine", "learning.catalogue", "recruitment.openings", "learning.team",
+        "learning.hr", "appraisal.hr", "learning.editors", "recruitment.board", "recruitment.scorecards",
+    ]
 
 
 @pytest.mark.django_db
-def test_an_agent_sees_their_own_space_and_appraisals(chain):
+def test_an_agent_sees_their_own_space_and_appraisals(chain, catalogue):
     items = _items(chain["agent"].user)
     assert _labels(items) == AGENT
     assert items[0]["url"] == reverse("cms:mon_espace") and items[1]["url"] == reverse("appraisal:list")
@@ -45,15 +57,16 @@ def test_an_agent_sees_their_own_space_and_appraisals(chain):
 
 
 @pytest.mark.django_db
-def test_a_manager_also_sees_their_team(chain):
+def test_a_manager_also_sees_their_team(chain, catalogue):
     assert _labels(_items(chain["manager"].user)) == MANAGER
 
 
 @pytest.mark.django_db
-def test_hr_sees_the_steering_pages(chain):
+def test_hr_sees_the_steering_pages(chain, catalogue):
     items = _items(chain["hr"].user)
     assert _labels(items) == HR
-    assert items[2]["url"] == reverse("learning:hr") and items[3]["url"] == reverse("appraisal_hr:index")
+    assert items[3]["url"] == reverse("learning:hr") and items[4]["url"] == reverse("appraisal_hr:index")
+    assert items[5]["url"] == reverse("recruitment_admin:openings")
 
 
 @pytest.mark.django_db
@@ -65,18 +78,58 @@ def test_the_current_page_is_marked(chain):
 
 
 @pytest.mark.django_db
-def test_anonymous_visitors_get_no_navigation(client):
-    response = client.get(reverse("login"))
-    assert 'class="site-nav"' in response.content.decode()
-    assert "Mon espace" not in response.content.decode()
+def test_anonymous_visitors_are_led_to_the_catalogue_and_the_job_openings(client):
+    from recruitment.models import JobIndexPage
+    from tests.learning.conftest import build_course, publish
+
+    index = build_course()["index"]
+    openings = JobIndexPage(title="Offres d'emploi", slug="offres")
+    index.get_parent().add_child(instance=openings)
+    publish(openings)
+    html = client.get(reverse("login")).content.decode()
+    nav = html[html.index('class="site-nav"') : html.index("</nav>")]
+    assert [unescape(label) for label in re.findall(r">([^<>]+)</a>", nav)] == ANONYMOUS
+    assert f'href="{index.url}"' in nav and f'href="{openings.url}"' in nav
+    assert "Mon espace" not in nav
+    home = client.get("/").content.decode()
+    shortcuts = home[home.index('class="home-shortcuts"') :]
+    assert [unescape(label) for label in re.findall(r"<li><a href=\"[^\"]+\">([^<>]+)</a>", shortcuts)][:2] == ANONYMOUS
 
 
 @pytest.mark.django_db
-def test_the_header_renders_the_items_with_aria_current(client, chain):
+def test_editors_recruiters_and_interviewers_are_led_to_their_queues(chain):
+    from django.contrib.auth.models import Group
+
+    from cms import roles
+    from tests.learning.conftest import build_course
+
+    index = build_course()["index"]
+    user = chain["agent"].user
+    for name in (roles.TRAINING_EDITORS, roles.RECRUITERS, roles.INTERVIEWERS):
+        user.groups.add(Group.objects.get_or_create(name=name)[0])
+    user = type(user).objects.get(pk=user.pk)
+    items = {item["label"]: item["url"] for item in _items(user)}
+    assert items["Gérer les formations"] == reverse("wagtailadmin_explore", args=[index.pk])
+    assert items["Recrutement"] == reverse("recruitment_admin:openings")
+    assert items["Mes évaluations"] == reverse("recruitment_admin:my_scorecards")
+    assert "Pilotage des formations" not in items
+
+
+@pytest.mark.django_db
+def test_the_home_page_title_is_not_doubled(client):
+    from cms.services import ensure_home_page
+
+    ensure_home_page()
+    html = client.get("/").content.decode()
+    assert "<title>Parcours</title>" in html
+
+
+@pytest.mark.django_db
+def test_the_header_renders_the_items_with_aria_current(client, chain, catalogue):
     client.force_login(chain["hr"].user)
     html = client.get(reverse("cms:mon_espace"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     nav = html[html.index('class="site-nav"') : html.index("</nav>")]
-    assert re.findall(r">([^<>]+)</a>", nav) == HR
+    assert [unescape(label) for label in re.findall(r">([^<>]+)</a>", nav)] == HR
     assert f'<a href="{reverse("cms:mon_espace")}" aria-current="page">' in nav
     assert nav.count("aria-current") == 1
 
