@@ -35,11 +35,39 @@ def catalogue(request, index_page):
         )
     agent = cms_selectors.agent_for_user(request.user)
     if agent is not None:
-        mine = Enrollment.objects.filter(agent=agent, course=OuterRef("pk"), status__in=OPEN_STATUSES)
+        # The latest cycle, whatever its status: a failed or expired course shows as such.
+        mine = Enrollment.objects.filter(agent=agent, course=OuterRef("pk")).order_by("-cycle")
         courses = courses.annotate(
             my_status=Subquery(mine.values("status")[:1]), my_progress=Subquery(mine.values("progress")[:1])
         )
-    return {"courses": courses, "q": q, "theme": theme, "duration": duration, "themes": themes}
+    filters = {key: value for key, value in (("q", q), ("theme", theme), ("duration", duration)) if value}
+    if hasattr(request, "session"):
+        remember_catalogue_filters(request, index_page, filters)
+    return {
+        "courses": courses, "q": q, "theme": theme, "duration": duration, "themes": themes, "filtered": bool(filters),
+    }
+
+
+CATALOGUE_FILTERS = "learning.catalogue_filters"
+
+
+def remember_catalogue_filters(request, index_page, filters):
+    """Keep the catalogue's last search and filters for this session, so that the way back
+    from a course (the breadcrumb) returns to the same results."""
+    saved = request.session.get(CATALOGUE_FILTERS) or {}
+    key = str(index_page.pk)
+    if saved.get(key) != filters:
+        saved[key] = filters
+        request.session[CATALOGUE_FILTERS] = saved
+
+
+def catalogue_url(request, index_page):
+    """The catalogue's URL with the filters the learner chose last in this session."""
+    from urllib.parse import urlencode
+
+    url = index_page.get_url(request)
+    filters = (getattr(request, "session", None) or {}).get(CATALOGUE_FILTERS, {}).get(str(index_page.pk))
+    return f"{url}?{urlencode(filters)}" if filters else url
 
 
 def open_enrollment(agent, course):
@@ -63,6 +91,11 @@ def course_outline(user, course, current=None):
     if enrollment is not None and enrollment.last_step_id:
         resume = next((item["page"] for item in outline if item["page"].pk == enrollment.last_step_id), None)
     first_todo = next((item["page"] for item in outline if not item["done"]), None)
+    after = outline[index + 1 :] if index is not None else outline
+    next_todo = next((item["page"] for item in after if not item["done"]), None) or next(
+        (item["page"] for item in outline if not item["done"] and (current is None or item["page"].pk != current.pk)),
+        None,
+    )
     return {
         "enrollment": enrollment,
         "agent": agent,
@@ -71,6 +104,7 @@ def course_outline(user, course, current=None):
         "next_step": outline[index + 1]["page"] if index is not None and index + 1 < len(outline) else None,
         "resume_step": resume or first_todo or (steps[0] if steps else None),
         "is_done": current is not None and current.pk in done,
+        "next_todo": next_todo,  # the next step not yet done (after ``current``, else from the start)
     }
 
 

@@ -99,7 +99,7 @@ def complete_lesson(request, lesson_id):
         messages.success(request, _("Bravo : vous avez terminé la formation « %(title)s ».") % {"title": course.title})
         return redirect(course.get_url(request))
     messages.success(request, _("Leçon « %(title)s » terminée.") % {"title": lesson.title})
-    next_step = lesson.get_next_siblings().live().first()
+    next_step = selectors.course_outline(request.user, course, current=lesson)["next_todo"]
     return redirect(next_step.get_url(request) if next_step is not None else course.get_url(request))
 
 

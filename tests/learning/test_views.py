@@ -597,3 +597,50 @@ def test_permission_matrix(client, chain, certificate, name, role):
     assert response.status_code == EXPECTED[name][role]
     if response.status_code == 302:
         assert response["Location"].startswith(reverse("login"))
+
+
+# --- issue 13, item 9: the catalogue and the way through a course --------------------------------
+
+
+def test_catalogue_shows_a_failed_course_as_failed(client, chain, course):
+    enrollment = enrol(chain["agent"], course["course"], status=EnrollmentStatus.FAILED)
+    html = login(client, chain["agent"]).get(url(course["index"])).text
+    assert "status-failed" in html and "Échoué" in html
+    assert enrollment.status == EnrollmentStatus.FAILED
+
+
+def test_clear_link_only_when_a_filter_is_set(client, two_courses):
+    course, _other = two_courses
+    assert "Effacer la recherche et les filtres" not in client.get(url(course["index"])).text
+    assert "Effacer la recherche et les filtres" in client.get(url(course["index"]), {"theme": "Numérique"}).text
+
+
+def test_the_breadcrumb_returns_to_the_catalogue_with_the_chosen_filters(client, chain, two_courses):
+    course, _other = two_courses
+    login(client, chain["agent"])
+    client.get(url(course["index"]), {"theme": "Numérique", "q": "RGPD"})
+    html = client.get(url(course["course"])).text
+    assert f'<a href="{url(course["index"])}?q=RGPD&amp;theme=Num%C3%A9rique">' in html
+    client.get(url(course["index"]))  # cleared: the way back is the bare catalogue
+    assert f'<a href="{url(course["index"])}">' in client.get(url(course["course"])).text
+
+
+def test_after_a_lesson_next_goes_to_the_next_step_not_yet_done(client, chain, course):
+    lesson1, lesson2 = course["lessons"]
+    login(client, chain["agent"])
+    client.post(reverse("learning:complete_lesson", args=[lesson2.pk]))
+    response = client.post(reverse("learning:complete_lesson", args=[lesson1.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == url(course["quiz"])  # lesson 2 is done already: skip it
+
+
+def test_the_passed_quiz_page_links_the_certificate(client, chain, course):
+    lesson1, lesson2 = course["lessons"]
+    user = chain["agent"].user
+    services.complete_lesson(user=user, lesson=lesson1)
+    services.complete_lesson(user=user, lesson=lesson2)
+    _attempt, enrollment = services.submit_quiz(user=user, quiz=course["quiz"], answers=ALL_RIGHT)
+    assert enrollment.status == EnrollmentStatus.COMPLETED
+    html = login(client, chain["agent"]).get(url(course["quiz"])).text
+    assert f'href="{reverse("learning:certificate_download", args=[enrollment.pk])}"' in html
+    assert "Télécharger mon attestation" in html
