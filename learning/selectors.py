@@ -231,21 +231,25 @@ def completion_rows(queryset):
 
 
 def team_enrollments(manager_agent, *, all_levels=False, course_id=None, now=None):
-    """The manager's reports' open enrolments, overdue first (one query)."""
+    """The manager's reports' current enrolments (open, or failed while no newer cycle has
+    been granted), grouped by unit, overdue first within a unit (one query)."""
     now = now or timezone.now()
     reports = (
         Agent.objects.filter(pk__in=cms_selectors.reports_subquery(manager_agent.pk))
         if all_levels
         else Agent.objects.filter(manager=manager_agent)
     ).filter(active=True)
-    qs = Enrollment.objects.filter(agent__in=reports, status__in=OPEN_STATUSES + [EnrollmentStatus.FAILED])
+    newer = Enrollment.objects.filter(agent_id=OuterRef("agent_id"), course_id=OuterRef("course_id"), cycle__gt=OuterRef("cycle"))
+    qs = Enrollment.objects.filter(agent__in=reports).filter(
+        Q(status__in=OPEN_STATUSES) | (Q(status=EnrollmentStatus.FAILED) & ~Exists(newer))
+    )
     if course_id:
         qs = qs.filter(course_id=course_id)
     overdue = Q(due_at__lt=now) & ~Q(status=EnrollmentStatus.COMPLETED)
     return (
         qs.annotate(is_overdue=Exists(Enrollment.objects.filter(pk=OuterRef("pk")).filter(overdue)))
         .select_related("agent__user", "agent__org_unit", "course")
-        .order_by("-is_overdue", "due_at", "agent__user__last_name", "course__title")
+        .order_by("agent__org_unit__path", "-is_overdue", "due_at", "agent__user__last_name", "course__title", "pk")
     )
 
 

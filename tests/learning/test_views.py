@@ -428,7 +428,29 @@ def test_manager_grants_a_new_cycle_after_failure(client, chain, course):
     response = client.post(target, {"next": reverse("learning:team")})
     assert response.status_code == 302 and response["Location"] == reverse("learning:team")
     assert Enrollment.objects.filter(agent=chain["agent"], cycle=2, status=EnrollmentStatus.NOT_STARTED).exists()
+    html = client.get(reverse("learning:team")).text  # granted: the button and the failed row are gone
+    assert f'action="{target}"' not in html and "Accorder une nouvelle inscription" not in html
+    assert "status-not_started" in html
+    export = b"".join(client.get(reverse("learning:team_export")).streaming_content).decode("utf-8-sig")
+    assert "Échoué" not in export and "Non commencé" in export
     assert login(client, chain["other_manager"]).post(target).status_code == 404
+
+
+def test_team_view_groups_rows_by_unit_and_exports_the_same_rows(client, chain, course, org):
+    """One row group per unit, with the unit named once; the CSV has the same rows in the same order."""
+    service_agent = AgentFactory(user__last_name="Aubert", org_unit=org["service"], manager=chain["manager"])
+    enrol(service_agent, course["course"])
+    enrol(chain["agent"], course["course"])
+    login(client, chain["manager"])
+    html = client.get(reverse("learning:team")).text
+    assert html.count('scope="rowgroup"') == 2
+    assert html.count(f"{org['bureau'].name} <span") == 1 and html.count(f"{org['service'].name} <span") == 1
+    rows = list(csv.reader(io.StringIO(
+        b"".join(client.get(reverse("learning:team_export")).streaming_content).decode("utf-8-sig")
+    ), delimiter=";"))[1:]
+    names_in_csv = [row[1] for row in rows]
+    positions = sorted((html.index(f'<th scope="row">{name}</th>'), name) for name in names_in_csv)
+    assert [name for _position, name in positions] == names_in_csv
 
 
 # --- HR ----------------------------------------------------------------------------------------
