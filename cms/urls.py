@@ -13,7 +13,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from cms import views
 from cms.api.views import api_not_found
-from themes.views import theme_css
+from themes.views import display_preferences, theme_css
 
 app_patterns = (
     [
@@ -30,6 +30,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("theme.css", theme_css, name="theme_css"),
+    path("affichage/", display_preferences, name="display_preferences"),
     path(
         "compte/connexion/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -7,3 +7,9 @@ class ThemesConfig(AppConfig):
     label = "themes"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = _("Thèmes")
+
+    def ready(self):
+        from cms import dashboard
+        from themes.panels import DisplayPanel
+
+        dashboard.register_panel(DisplayPanel())

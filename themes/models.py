@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -65,3 +66,23 @@ class ThemeSettings(BaseSiteSetting):
             if self.accent_colour:
                 tokens["color-accent"] = self.accent_colour
         return tokens
+
+
+class DisplayPreference(models.Model):
+    """A user's display preferences (the header's « Affichage » page and Mon espace): the
+    high-contrast theme and larger text, whatever the site's theme. Anonymous visitors
+    keep theirs in the session (``themes.preferences``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="display_preference", verbose_name=_("utilisateur")
+    )
+    high_contrast = models.BooleanField(_("contraste élevé"), default=False)
+    large_text = models.BooleanField(_("texte agrandi"), default=False)
+    updated_at = models.DateTimeField(_("mis à jour le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("préférences d'affichage")
+        verbose_name_plural = _("préférences d'affichage")
+
+    def __str__(self):
+        return f"{self.user_id}: contrast={self.high_contrast} large={self.large_text}"
