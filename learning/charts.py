@@ -21,7 +21,7 @@ def completion_rate_chart(rows, *, title, standalone=False):
     labels, values, parts = [], [], []
     for row in rows:
         name = row["unit"].name
-        rate = None if row["rate"] is None else round(row["rate"] * 100, 1)
+        rate = row["percent"]  # the table's figure, rounded the same way
         labels.append(name)
         values.append(rate)
         parts.append(
@@ -38,9 +38,10 @@ def completion_rate_chart(rows, *, title, standalone=False):
         range=(0, 100),
         include_x_axis=True,
         print_values=True,
-        width=800,
+        width=900,
         height=max(240, 110 + 42 * len(rows)),
-        truncate_label=40,
+        truncate_label=48,
+        y_labels=[0, 25, 50, 75, 100],  # the value axis of a horizontal bar: five labels that never overlap
         no_data_text=_("Aucune donnée"),
         value_formatter=lambda value: f"{value:.0f} %",
     )
@@ -48,4 +49,4 @@ def completion_rate_chart(rows, *, title, standalone=False):
     chart.x_labels = list(reversed(labels))
     chart.add(_("Taux de complétion"), list(reversed(values)))
     description = _("Taux de complétion par unité. %(values)s.") % {"values": " ; ".join(parts)} if parts else ""
-    return charts.render(chart, title, description)
+    return charts.render(chart, title, description, values_after_bars=True)

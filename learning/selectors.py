@@ -1,5 +1,7 @@
 """Reads of the learning app that depend on who asks. Lists are filtered in the queryset."""
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -253,6 +255,14 @@ def team_enrollments(manager_agent, *, all_levels=False, course_id=None, now=Non
     )
 
 
+def percent(part, total):
+    """``part / total`` as a whole percentage rounded half up (the table, the chart and the
+    CSV show the same figure), or None when ``total`` is 0."""
+    if not total:
+        return None
+    return int((Decimal(part) * 100 / Decimal(total)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def completion_by_unit(parent=None, *, course_id=None, now=None):
     """Completion per org unit (children of ``parent``, or directions), subtree totals in one
     aggregate query over current enrolments."""
@@ -285,6 +295,7 @@ def completion_by_unit(parent=None, *, course_id=None, now=None):
                 "completed": completed,
                 "overdue": totals[f"o_{unit.pk}"],
                 "rate": (completed / total) if total else None,
+                "percent": percent(completed, total),
                 "has_children": unit.numchild > 0,
             }
         )

@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("rh/formations/", views.hr, name="hr"),
     path("rh/formations/graphique.svg", views.hr_chart, name="hr_chart"),
+    path("rh/formations/export.csv", views.hr_export, name="hr_export"),
     path("attestations/<id:enrollment_id>.pdf", certificate_views.certificate_download, name="certificate_download"),
     path("attestations/verifier/<str:code>/", certificate_views.certificate_verify, name="certificate_verify"),
 ]

@@ -353,3 +353,25 @@ def hr_chart(request):
     return HttpResponse(
         svg, content_type="image/svg+xml; charset=utf-8", headers={"Cache-Control": "private, no-store"}
     )
+
+
+@login_required
+@require_GET
+def hr_export(request):
+    """The table of the training dashboard as CSV (";" and a BOM, like the appraisal
+    dashboard's), for the same level and course, with the same rounded rates."""
+    parent, course = _hr_params(request)
+    rows = selectors.completion_by_unit(parent, course_id=course.pk if course else None)
+
+    def lines():
+        yield [_("Code"), _("Unité"), _("Inscriptions"), _("Terminées"), _("Taux de complétion (%)"), _("En retard")]
+        for row in rows:
+            yield [
+                _cell(row["unit"].code), _cell(row["unit"].name), row["total"], row["completed"],
+                "" if row["percent"] is None else row["percent"], row["overdue"],
+            ]
+
+    parts = ["formations-par-unite", parent.code if parent else "", f"formation-{course.pk}" if course else ""]
+    filename = "-".join(part for part in parts if part) + f"-{timezone.localdate().isoformat()}.csv"
+    return streaming_csv_response(lines(), filename)
+

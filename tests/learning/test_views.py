@@ -666,3 +666,38 @@ def test_the_passed_quiz_page_links_the_certificate(client, chain, course):
     html = login(client, chain["agent"]).get(url(course["quiz"])).text
     assert f'href="{reverse("learning:certificate_download", args=[enrollment.pk])}"' in html
     assert "Télécharger mon attestation" in html
+
+
+def test_hr_table_chart_and_csv_round_the_same_way(client, chain, course, org):
+    """34 completed of 82: 41.46 % shows as 41 % in the table, the chart and the CSV alike."""
+    agents = [AgentFactory(org_unit=org["bureau"]) for _ in range(82)]
+    for number, agent in enumerate(agents):
+        if number < 34:
+            enrol(agent, course["course"], status=EnrollmentStatus.COMPLETED, completed_at=timezone.now())
+        else:
+            enrol(agent, course["course"])
+    login(client, chain["hr"])
+    html = client.get(reverse("learning:hr")).text
+    assert '<td class="num">41 %</td>' in html
+    chart = client.get(reverse("learning:hr_chart")).text
+    assert ": 41 %" in chart and "42 %" not in chart
+    export = client.get(reverse("learning:hr_export"))
+    assert export["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Code", "Unité", "Inscriptions", "Terminées", "Taux de complétion (%)", "En retard"]
+    assert rows[1][:5] == ["DRH", "Direction des ressources humaines", "82", "34", "41"]
+    assert 'href="/formation/rh/formations/export.csv"' in html
+
+
+def test_hr_chart_value_axis_has_five_labels(client, chain, course):
+    login(client, chain["hr"])
+    chart = client.get(reverse("learning:hr_chart")).text
+    for label in ("0 %", "25 %", "50 %", "75 %", "100 %"):
+        assert f">{label}</text>" in chart
+    assert ">10 %</text>" not in chart
+
+
+def test_hr_export_is_refused_to_others(client, chain):
+    assert login(client, chain["agent"]).get(reverse("learning:hr_export")).status_code == 403
+    client.logout()
+    assert client.get(reverse("learning:hr_export")).status_code == 302
