@@ -17,12 +17,12 @@ from learning.models import Enrollment
 from learning.permissions import can_view_certificate
 
 
-@never_cache
-@login_required
-@require_GET
-def certificate_download(request, enrollment_id):
+def certificate_response(user, enrollment_id):
+    """The certificate of ``enrollment_id`` as a PDF attachment for ``user`` (the agent,
+    the managers above them, HR and holders of ``view_all_completions``), or Http404:
+    shared by the site's download and the API's ``certificates/{id}.pdf``."""
     enrollment = Enrollment.objects.filter(pk=enrollment_id).only("pk", "certificate_code").first()
-    if enrollment is None or not enrollment.certificate_code or not can_view_certificate(request.user, enrollment_id):
+    if enrollment is None or not enrollment.certificate_code or not can_view_certificate(user, enrollment_id):
         raise Http404
     from learning.certificates import ensure_certificate_file  # rendered on first download if the task has not run
 
@@ -34,7 +34,16 @@ def certificate_download(request, enrollment_id):
     except FileNotFoundError as exc:
         raise Http404 from exc
     filename = f"attestation-{slugify(enrollment.course.title)[:60] or 'formation'}-{enrollment.certificate_code}.pdf"
-    return FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
+    response = FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@never_cache
+@login_required
+@require_GET
+def certificate_download(request, enrollment_id):
+    return certificate_response(request.user, enrollment_id)
 
 
 @require_GET

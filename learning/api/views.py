@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from django.db import connections, transaction
 from django.db.models import Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -164,11 +164,9 @@ _PLACEHOLDER = 987654321012
 
 
 def certificate_url(request):
-    """Prefix and suffix of the certificates' absolute URLs, computed once per request."""
-    try:
-        path = reverse("learning:certificate_download", kwargs={"enrollment_id": _PLACEHOLDER})
-    except NoReverseMatch:  # the site URLs of the learning app are not mounted: the documented path
-        path = f"/formation/attestations/{_PLACEHOLDER}.pdf"
+    """Prefix and suffix of the certificates' absolute URLs, computed once per request: the
+    API's own ``certificates/{id}.pdf``, which takes the caller's token as well as a session."""
+    path = reverse("api-certificate", kwargs={"enrollment_id": _PLACEHOLDER})
     prefix, _sep, suffix = request.build_absolute_uri(path).rpartition(str(_PLACEHOLDER))
     return CertificateUrl(prefix, suffix)
 
@@ -440,3 +438,30 @@ class QuizAttemptsView(APIView):
         }
         context = {"certificate_url": certificate_url(request)}
         return Response(QuizAttemptResultSerializer(result, context=context).data)
+
+
+class CertificateView(APIView):
+    """The certificate of an enrolment as PDF (the ``certificate_url`` of a completion), to
+    the agent, the managers above them, HR and service accounts allowed to read all
+    completions, authenticated by token or session; anyone else gets 404."""
+
+    content_negotiation_class = IgnoreClientContentNegotiation  # a PDF client's Accept must not turn an error into 406
+
+    @extend_schema(
+        operation_id="certificates_retrieve",
+        parameters=[id_parameter("enrollment_id", _("Identifiant de l'inscription."), path=True)],
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description=_("L'attestation (PDF).")),
+            **errors(401, 404),
+        },
+    )
+    def get(self, request, enrollment_id):
+        from django.http import Http404
+
+        from learning.certificate_views import certificate_response
+
+        try:
+            return certificate_response(request.user, enrollment_id)
+        except Http404 as exc:
+            raise exceptions.NotFound(_("Aucune attestation accessible pour cette inscription.")) from exc
+

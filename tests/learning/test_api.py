@@ -264,7 +264,7 @@ def test_completion_item_shape_and_certificate_url(world):
     }
     assert item["course"] == {"id": world.course["course"].pk, "slug": "rgpd", "title": "Protection des données"}
     assert item["status"] == "completed" and item["progress"] == 1.0 and item["score"] == 100.0
-    assert item["certificate_url"] == f"http://testserver/formation/attestations/{enrollment.pk}.pdf"
+    assert item["certificate_url"] == f"http://testserver/api/v1/certificates/{enrollment.pk}.pdf"
     assert datetime.fromisoformat(item["completed_at"]) == enrollment.completed_at
     assert datetime.fromisoformat(item["updated_at"]) == enrollment.updated_at
     others = client.get(f"{API}completions/", {"agent": world.numbers["other_agent"]}).json()["results"]
@@ -472,7 +472,7 @@ def test_export_csv_header_rows_and_headers(world):
     assert record["agent_full_name"] == agent.user.get_full_name()
     assert record["agent_org_unit"] == "DRH-SF-B1" and record["course_slug"] == "rgpd"
     assert record["status"] == "completed" and float(record["progress"]) == 1.0 and float(record["score"]) == 100.0
-    assert record["certificate_url"] == f"http://testserver/formation/attestations/{enrollment.pk}.pdf"
+    assert record["certificate_url"] == f"http://testserver/api/v1/certificates/{enrollment.pk}.pdf"
     assert datetime.fromisoformat(record["completed_at"]) == enrollment.completed_at
     assert record["completed_at"].endswith("Z") and record["due_at"] == ""
 
@@ -589,7 +589,7 @@ def test_quiz_wrong_then_right_answers(world):
     assert (body["score"], body["passed"], body["attempt"]) == (100.0, True, 2)
     enrollment = body["enrollment"]
     assert enrollment["status"] == "completed" and enrollment["progress"] == 1.0
-    assert enrollment["certificate_url"].endswith(f"/formation/attestations/{enrollment['id']}.pdf")
+    assert enrollment["certificate_url"].endswith(f"/api/v1/certificates/{enrollment['id']}.pdf")
     # already passed for this cycle
     again = client.post(url, {"answers": ALL_RIGHT}, format="json")
     assert again.status_code == 409 and again.json()["detail"]
@@ -730,3 +730,36 @@ def test_schema_documents_the_learning_endpoints():
                  "/api/v1/me/enrollments/", "/api/v1/me/lessons/{lesson_id}/complete/",
                  "/api/v1/me/quizzes/{quiz_id}/attempts/"):  # fmt: skip
         assert path in text
+
+
+# --- certificates through the API (issue 13, item 20) -------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "role, allowed",
+    [("agent", True), ("manager", True), ("hr", True), ("service", True), ("other_agent", False), ("anonymous", False)],
+)
+def test_certificate_url_works_with_the_api_credentials_of_whoever_may_read_it(world, role, allowed):
+    agent = world.chain["agent"]
+    for lesson in world.course["lessons"]:
+        services.complete_lesson(user=agent.user, lesson=lesson)
+    services.submit_quiz(user=agent.user, quiz=world.course["quiz"], answers=ALL_RIGHT)
+    [item] = client_for(world, "hr").get(f"{API}completions/", {"agent": agent.employee_number}).json()["results"]
+    response = client_for(world, role).get(item["certificate_url"], HTTP_ACCEPT="application/pdf")
+    if allowed:
+        assert response.status_code == 200, response.content[:200]
+        assert response["Content-Type"] == "application/pdf"
+        assert b"".join(response.streaming_content).startswith(b"%PDF")
+    elif role == "anonymous":
+        assert response.status_code == 401  # a token client is told to authenticate, not sent to a login page
+    else:
+        assert response.status_code == 404
+        assert response["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.django_db
+def test_certificate_of_an_unfinished_enrolment_is_404(world):
+    enrollment = Enrollment.objects.get(agent=world.chain["agent"])
+    assert client_for(world, "service").get(f"{API}certificates/{enrollment.pk}.pdf").status_code == 404
+    assert client_for(world, "service").get(f"{API}certificates/99999999999999999999.pdf").status_code == 404
