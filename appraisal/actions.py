@@ -87,6 +87,10 @@ class AppraisalAction(BaseAction):
     sub_state_field = "revision_state"
     select_related = ("campaign",)
     button = ""
+    # An irreversible act asks for confirmation on a page naming what will happen
+    # (``consequences``), before the POST that carries ``confirm=1`` (appraisal/views.py).
+    confirm = False
+    confirm_button = ""
     # The mails sent after commit: ((template under appraisal/email/, roles it goes to), ...);
     # roles are "agent", "evaluator", "reviewer" (appraisal/notifications.py sends them).
     mails = ()
@@ -104,6 +108,16 @@ class AppraisalAction(BaseAction):
     @classmethod
     def actors(cls):
         return frozenset().union(*(t.actors for t in cls.table.named(cls.transition_name())))
+
+    @classmethod
+    def consequences(cls, appraisal):
+        """What the action will do, in sentences (the confirmation page shows them)."""
+        return []
+
+    @classmethod
+    def offered(cls, appraisal, now=None):
+        """Whether the page offers the action now (beyond the table: e.g. not before a date)."""
+        return True
 
     # --- the protocol ---------------------------------------------------------------------
 
@@ -206,6 +220,13 @@ class Hold(AppraisalAction):
     button = gettext_lazy("L'entretien a eu lieu")
     done_message = gettext_lazy("L'entretien est déclaré tenu : vous pouvez rédiger le compte rendu.")
 
+    @classmethod
+    def offered(cls, appraisal, now=None):
+        """From the interview's date and time on (the guard refuses before, with a sentence)."""
+        from django.utils import timezone
+
+        return appraisal.interview_at is None or (now or timezone.now()) >= appraisal.interview_at
+
     def guard(self):
         if self.obj.interview_at and self.now < self.obj.interview_at:
             raise Conflict(
@@ -223,6 +244,17 @@ class Notify(AppraisalAction):
     button = gettext_lazy("Signer et notifier")
     done_message = gettext_lazy("Le compte rendu est signé et notifié à l'agent.")
     mails = (("notification", ("agent",)),)
+    confirm = True
+    confirm_button = gettext_lazy("Confirmer : signer et notifier")
+
+    @classmethod
+    def consequences(cls, appraisal):
+        return [
+            _("Vous signez le compte rendu de %(agent)s : il est figé et ne pourra plus être modifié, sauf demande de "
+              "révision acceptée.") % {"agent": appraisal.agent.full_name},
+            _("Il est notifié à l'agent par courriel ; l'agent dispose de %(days)s jours pour en prendre connaissance "
+              "et le signer.") % {"days": appraisal.campaign.agent_return_days},
+        ]  # fmt: skip
 
     class Params(forms.Form):
         reason = _reason(
@@ -371,6 +403,16 @@ class Visa(AppraisalAction):
     button = gettext_lazy("Viser")
     done_message = gettext_lazy("Le compte rendu est visé : il est définitif.")
     mails = (("final", ("agent", "evaluator")),)  # and the PDF is archived (notifications)
+    confirm = True
+    confirm_button = gettext_lazy("Confirmer le visa")
+
+    @classmethod
+    def consequences(cls, appraisal):
+        return [
+            _("Le compte rendu de %(agent)s devient définitif : le visa ne peut pas être retiré.")
+            % {"agent": appraisal.agent.full_name},
+            _("Il est archivé en PDF et une copie est adressée à l'agent et à son évaluateur."),
+        ]
 
     def apply(self):
         self.obj.visa_at = self.now
@@ -462,7 +504,8 @@ class RequestRevision(AppraisalAction):
     label = gettext_lazy("Demander la révision du compte rendu")
     button = gettext_lazy("Envoyer la demande")
     done_message = gettext_lazy("Votre demande de révision est envoyée à l'autorité hiérarchique.")
-    mails = (("revision_requested", ("reviewer",)),)
+    # the reviewer is asked to answer; the agent gets an acknowledgement with the time limit
+    mails = (("revision_requested", ("reviewer",)), ("revision_request_received", ("agent",)))
 
     class Params(forms.Form):
         reason = _reason(
@@ -720,6 +763,12 @@ class FinishLaunch(CampaignAction):
 def action_for(name):
     """The action class called ``name`` that a user may ask for, or None."""
     return ACTIONS[name] if name in USER_ACTIONS else None
+
+
+def offered_actions(user, appraisal, now=None):
+    """The actions a page offers as buttons: ``allowed_actions`` less those whose moment has
+    not come (``AppraisalAction.offered``, e.g. "L'entretien a eu lieu" before the interview)."""
+    return [name for name in allowed_actions(user, appraisal) if ACTIONS[name].offered(appraisal, now)]
 
 
 def allowed_actions(user, appraisal):

@@ -23,7 +23,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.dateparse import parse_datetime
@@ -36,14 +35,15 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import ObjectList
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.views import generic
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import Button
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from appraisal import actions, permissions
+from appraisal import actions, permissions, services
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import CampaignStatus
-from appraisal.launch import DONE, FAILED, can_launch, launch_state
+from appraisal.launch import DONE, DRAFT, FAILED, can_launch, launch_state
 from appraisal.models import Appraisal, AppraisalTemplate, Campaign
 from cms.choices import Category
 from cms.exceptions import Conflict
@@ -150,6 +150,7 @@ def without_manager_display(campaign):
 
 class CampaignIndexView(generic.IndexView):
     default_ordering = "-year"
+    add_item_label = gettext_lazy("Ajouter une campagne")  # Wagtail's "Ajouter campagne" lacks the article
 
     def get_base_queryset(self):
         return Campaign.objects.annotate(
@@ -179,11 +180,40 @@ class CampaignIndexView(generic.IndexView):
 
 
 class CampaignCreateView(generic.CreateView):
+    """French titles with the feminine agreement of « campagne », in one heading (Wagtail's
+    default joins a title and a subtitle: "Nouveau: Campagne", and says "créé(e)")."""
+
+    page_title = gettext_lazy("Ajouter une campagne")
+    success_message = gettext_lazy("Campagne « %(object)s » créée.")
+
+    def get_page_subtitle(self):
+        return ""
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse(self.index_url_name), "label": capfirst(Campaign._meta.verbose_name_plural)},
+            {"url": "", "label": self.get_page_title()},
+        ]
+
     def get_success_url(self):
         return reverse(CampaignViewSet.name + ":inspect", args=[self.object.pk])
 
 
 class CampaignEditView(generic.EditView):
+    success_message = gettext_lazy("Campagne « %(object)s » modifiée.")
+
+    def get_page_title(self):
+        return _("Modifier la campagne « %(campaign)s »") % {"campaign": self.object}
+
+    def get_page_subtitle(self):
+        return ""
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse(self.index_url_name), "label": capfirst(Campaign._meta.verbose_name_plural)},
+            {"url": "", "label": str(self.object)},
+        ]
+
     def get_success_url(self):
         return reverse(CampaignViewSet.name + ":inspect", args=[self.object.pk])
 
@@ -197,10 +227,10 @@ class CampaignDetailView(generic.InspectView):
         return get_object_or_404(Campaign.objects.select_related("template", "template_revision"), pk=self.pk)
 
     def get_page_title(self):
-        return str(self.object)
+        return _("Campagne « %(campaign)s »") % {"campaign": self.object}
 
     def get_page_subtitle(self):
-        return str(self.object)
+        return ""  # one heading, not "title: title"
 
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [
@@ -267,14 +297,46 @@ class CampaignDetailView(generic.InspectView):
         return context
 
 
-class CampaignLaunchView(generic.PermissionCheckedMixin, View):
-    """POST: request the launch (or a relaunch creating the missing appraisals)."""
+class CampaignLaunchView(generic.PermissionCheckedMixin, WagtailAdminTemplateMixin, View):
+    """GET: the confirmation page, naming what the launch will do (how many agents, which
+    units, the template frozen); POST: request the launch (or a relaunch creating the missing
+    appraisals). No JavaScript needed."""
 
     model = Campaign
     permission_required = "change"
+    template_name = "appraisal/admin/campaign_launch.html"
+    header_icon = "calendar-alt"
+
+    def get_page_title(self):
+        return _("Lancer la campagne « %(campaign)s »") % {"campaign": self.campaign}
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse(CampaignViewSet.name + ":index"), "label": capfirst(Campaign._meta.verbose_name_plural)},
+            {"url": reverse(CampaignViewSet.name + ":inspect", args=[self.campaign.pk]), "label": str(self.campaign)},
+            {"url": "", "label": _("Lancement")},
+        ]
 
     def get(self, request, pk):
-        return HttpResponseNotAllowed(["POST"])
+        self.campaign = campaign = get_object_or_404(Campaign.objects.select_related("template"), pk=pk)
+        detail_url = reverse(CampaignViewSet.name + ":inspect", args=[campaign.pk])
+        state = launch_state(campaign)
+        if not can_launch(request.user, campaign):
+            messages.error(request, _("Cette campagne ne peut pas être lancée maintenant."))
+            return redirect(detail_url)
+        population = services.population(campaign).count()
+        existing = Appraisal.objects.filter(campaign=campaign).exclude(state=S.CANCELLED).count()
+        context = self.get_context_data(
+            campaign=campaign,
+            relaunch=state != DRAFT,
+            population=population,
+            existing=existing,
+            org_units=list(campaign.org_units.order_by("path")),
+            categories_display=", ".join(campaign.categories) if campaign.categories else _("toutes"),
+            launch_url=reverse(CampaignViewSet.name + ":launch", args=[campaign.pk]),
+            detail_url=detail_url,
+        )
+        return self.render_to_response(context)
 
     def post(self, request, pk):
         campaign = get_object_or_404(Campaign, pk=pk)
@@ -323,7 +385,7 @@ class CampaignViewSet(ModelViewSet):
     icon = "calendar-alt"
     menu_label = gettext_lazy("Campagnes")
     menu_name = "campagnes-entretien"
-    add_item_label = gettext_lazy("Nouvelle campagne")
+    add_item_label = gettext_lazy("Ajouter une campagne")
     index_view_class = CampaignIndexView
     add_view_class = CampaignCreateView
     edit_view_class = CampaignEditView

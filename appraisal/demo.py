@@ -8,11 +8,12 @@ with ``services.launch_campaign`` (bulk). Then:
   values in the past so that every guard passes as it would have on those days (8 days'
   notice, hold after the interview, notification within 15 days, revision window):
 
-  - ``agent``: evaluated by ``manager``, visaed by ``reviewer``: **final** (visa yesterday,
-    so the agent can still download the report and request its revision);
+  - ``agent``: evaluated by ``manager``: **notified** three days ago (to read, comment and
+    sign), and last year's report **final** (campaign of last year over the agent's unit,
+    :func:`last_year_final`), listed with its PDF on the agent's page;
   - ``manager``'s other reports: one convoked (interview to come), one convoked whose
     interview has taken place (to declare held), one held with a draft to finish, one
-    notified (waiting for the agent), one acknowledged (waiting for ``reviewer``'s visa),
+    notified (waiting for the agent), two acknowledged (waiting for ``reviewer``'s visa),
     one final whose agent requested a revision (``reviewer`` answers), one cancelled by
     ``hr``; the others stay to convoke;
   - ``manager``'s own appraisal is convoked by ``reviewer`` (interview in a few days).
@@ -260,11 +261,8 @@ class Stories:
                 ]
                 needs = [{"course": _course_id("cybersecurite"), "text": "Sensibilisation à la cybersécurité"}]
                 answers = demo_answers(snapshot, 0, objectives=objectives, needs=needs)
-                self.to_final(
-                    mine, 20, 10, 5, 3, 1, answers,
-                    observations="Entretien riche et bienveillant. Je souhaite suivre la formation à la "
-                    "cybersécurité dès le premier semestre.",
-                )
+                # notified three days ago: the agent reads it, writes observations and signs
+                self.to_notified(mine, 20, 10, 3, answers)
                 self.touched.append(mine.pk)
         if manager is not None:
             demo_ids = [a.pk for a in agents.values()]  # the demo logins keep their own story
@@ -287,6 +285,7 @@ class Stories:
             lambda a, v: self.to_held(a, 16, 6, demo_answers(snapshot, v, partial=True)),  # draft to finish
             lambda a, v: self.to_notified(a, 18, 9, 4, demo_answers(snapshot, v)),  # waiting for the agent
             lambda a, v: self.to_acknowledged(a, 20, 11, 8, 6, demo_answers(snapshot, v), _pick(OBSERVATIONS, v)),
+            lambda a, v: self.to_acknowledged(a, 19, 10, 7, 4, demo_answers(snapshot, v), _pick(OBSERVATIONS, v)),
             self.final_with_revision,
             self.cancelled,
         ]
@@ -306,6 +305,61 @@ class Stories:
         if self.hr_user is None:
             return
         self.act(appraisal, "cancel", self.hr_user, 20, 15, 0, reason=_pick(CANCEL_REASONS, variant))
+
+
+def last_year_final(context, template, now):
+    """Last year's campaign for the demo ``agent``'s unit, with the agent's report final (played
+    through the actions on last year's dates, so that the agent's page lists a past report and
+    this year's launch carries its objectives over). The unit's other appraisals of that year
+    are cancelled in bulk, as by ``hr`` (only the agent's story is kept). Returns the campaign or None."""
+    agent = context.agents.get("agent")
+    hr_user = context.users.get("hr")
+    if agent is None or agent.manager_id is None:
+        return None
+    today = timezone.localdate(now)
+    campaign, created = Campaign.objects.get_or_create(
+        name=CAMPAIGN_NAME,
+        year=today.year - 1,
+        defaults={
+            "template": template,
+            "starts_on": today - timedelta(days=STARTED_DAYS_AGO + 365),
+            "interviews_until": today - timedelta(days=365 - INTERVIEWS_UNTIL_IN_DAYS),
+            "ends_on": today - timedelta(days=365 - ENDS_IN_DAYS),
+        },
+    )
+    if not created:
+        return campaign
+    campaign.org_units.set([agent.org_unit])
+    if agent.category:
+        Campaign.objects.filter(pk=campaign.pk).update(categories=[agent.category])
+    services.launch_campaign(campaign_id=campaign.pk, actor=hr_user)
+    campaign.refresh_from_db()
+    stories = Stories(campaign, context, now)
+    rows = Appraisal.objects.filter(campaign=campaign).select_related("agent__user", "evaluator__user", "reviewer__user")
+    mine = rows.filter(agent=agent, reviewer__isnull=False).first()
+    if mine is not None:
+        objectives = [
+            {
+                "title": "Réduire le délai de traitement des dossiers de formation",
+                "indicators": "Délai moyen inférieur à 15 jours",
+                "due_on": _at(now, 100).date().isoformat(),
+            },
+        ]
+        answers = demo_answers(campaign.template_snapshot, 1, objectives=objectives)
+        stories.to_final(mine, 385, 375, 370, 366, 362, answers, observations=_pick(OBSERVATIONS, 1))
+    # the others, in bulk (like the scatter): cancelled by HR, with their transition rows
+    others = list(rows.exclude(pk=getattr(mine, "pk", None)).filter(state=S.CREATED).values_list("pk", flat=True))
+    _declared("cancel", S.CREATED, S.CANCELLED)
+    reason, moment = "Entretien conduit sur support papier.", _at(now, 390, 9)
+    for chunk in _chunks(others, UPDATE_BATCH):
+        Appraisal.objects.filter(pk__in=chunk).update(state=S.CANCELLED, cancelled_reason=reason, updated_at=moment)
+    at = _db_value(AppraisalTransition, "at", moment)
+    hr_id = getattr(hr_user, "pk", None)
+    _insert(
+        AppraisalTransition, TRANSITION_COLUMNS,
+        [(pk, "cancel", S.CREATED, S.CANCELLED, hr_id, at, reason, 1, "") for pk in others],
+    )  # fmt: skip
+    return campaign
 
 
 # --------------------------------------------------------------------------- bulk
@@ -505,6 +559,9 @@ def seed_appraisal(context):
 
     hr_user = context.users.get("hr")
     with transaction.atomic():
+        previous = last_year_final(context, template, now)  # first: this year's launch carries its objectives
+        if previous is not None:
+            context.log(f"  campagne « {previous} » : compte rendu définitif de l'agent de démonstration")
         started = time.perf_counter()
         launched = services.launch_campaign(campaign_id=campaign.pk, actor=hr_user)
         launched_at = _at(now, STARTED_DAYS_AGO, 8, 30)
@@ -519,7 +576,9 @@ def seed_appraisal(context):
 
         stories = Stories(campaign, context, now)
         touched = stories.play()  # back-dated: no e-mails (they would be misleading)
-        finals = list(stories.finals)
+        finals = list(stories.finals) + list(
+            Appraisal.objects.filter(campaign=previous, state=S.FINAL).values_list("pk", flat=True) if previous else []
+        )
         if finals:
             from appraisal import tasks
 

@@ -9,6 +9,7 @@ app_name = "appraisal_hr"
 
 urlpatterns = [
     path("", hr_views.index, name="index"),
+    path("tous/", hr_views.appraisals, name="appraisals"),
     path("<id:campaign_id>/", hr_views.dashboard, name="dashboard"),
     path("<id:campaign_id>/graphique.svg", hr_views.chart, name="chart"),
     path("<id:campaign_id>/avancement.csv", hr_views.progress_csv, name="progress_csv"),

@@ -41,6 +41,7 @@ from cms.dates import local_day
 from cms.models import OrgUnit
 
 OVERDUE_PAGE_SIZE = 50
+APPRAISALS_PAGE_SIZE = 50
 DELEGATIONS_PAGE_SIZE = 50
 NO_STORE = {"Cache-Control": "private, no-store"}
 
@@ -226,6 +227,80 @@ def progress_csv(request, campaign_id):
 
         name = f"avancement-{campaign.year}-{campaign.pk}{suffix}.csv"
     return streaming_csv_response(lines(), get_valid_filename(name))  # ";" and a BOM, for French spreadsheets
+
+
+# --- every appraisal -------------------------------------------------------------------------
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        indent = "\u00a0\u00a0" * (obj.depth - 1)
+        return f"{indent}{obj.name} ({obj.code})"
+
+
+class AppraisalSearchForm(forms.Form):
+    """The HR list's search and filters (GET); an unknown value is an error naming its field."""
+
+    q = forms.CharField(
+        label=gettext_lazy("Nom ou matricule de l'agent"), required=False, max_length=100,
+        help_text=gettext_lazy("Une partie du nom ou du prénom, ou le début du matricule."),
+    )  # fmt: skip
+    campagne = forms.ModelChoiceField(
+        label=gettext_lazy("Campagne"), queryset=Campaign.objects.order_by("-year", "name"), required=False,
+        empty_label=gettext_lazy("Toutes les campagnes"),
+    )  # fmt: skip
+    etat = forms.ChoiceField(label=gettext_lazy("État"), required=False)
+    unite = UnitChoiceField(
+        label=gettext_lazy("Unité (et ses sous-unités)"), queryset=OrgUnit.objects.order_by("path"),
+        to_field_name="code", required=False, empty_label=gettext_lazy("Toutes les unités"),
+    )  # fmt: skip
+    retard = forms.BooleanField(
+        label=gettext_lazy("En retard seulement (convocation ou notification hors délai)"), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["etat"].choices = [("", _("Tous les états")), *S.choices]
+        self.fields["campagne"].error_messages["invalid_choice"] = _("Cette campagne n'existe pas.")
+        self.fields["unite"].error_messages["invalid_choice"] = _("Aucune unité ne porte ce code.")
+
+    def filters(self):
+        data = self.cleaned_data if self.is_valid() else {}
+        return {
+            "search": (data.get("q") or "").strip(),
+            "campaign": data.get("campagne"),
+            "state": data.get("etat") or "",
+            "unit": data.get("unite"),
+            "late": bool(data.get("retard")),
+        }
+
+
+def _form_errors(form):
+    return [
+        {"id": form[name].id_for_label, "label": form.fields[name].label, "message": error}
+        for name, errors in form.errors.items()
+        for error in errors
+    ]
+
+
+@hr_required
+@require_GET
+def appraisals(request):
+    """Every appraisal, found by name or matricule and filtered by campaign, state, unit
+    subtree and lateness; each row links to the appraisal's page, where HR's actions are
+    offered. A fixed number of queries, whatever the number of rows."""
+    form = AppraisalSearchForm(request.GET or None)
+    filters = form.filters()  # an unbound or invalid form filters nothing
+    rows = selectors.hr_appraisals(**filters)
+    page = Paginator(rows, APPRAISALS_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "errors": _form_errors(form) if form.is_bound and not form.is_valid() else [],
+        "page_obj": page,
+        "rows": list(page.object_list),
+        "filtered": any(filters.values()),
+    }
+    return render(request, "appraisal/hr/appraisals.html", context, status=400 if context["errors"] else 200)
 
 
 # --- bulk export -----------------------------------------------------------------------------

@@ -125,6 +125,45 @@ def is_reviewer(agent):
 # --- HR dashboards (appraisal/hr_views.py) ---------------------------------------------------
 
 
+def late_condition(campaigns, now=None):
+    """The appraisals of ``campaigns`` past a time limit (``overdue``'s rule), as one Q."""
+    cond = Q(pk__in=[])
+    for campaign in campaigns:
+        cond |= Q(campaign=campaign) & (
+            deadlines.late_convocation(campaign, now) | deadlines.late_notification(campaign, now)
+        )
+    return cond
+
+
+def hr_appraisals(*, search="", campaign=None, state="", unit=None, late=False, now=None):
+    """Every appraisal for HR (callers check ``permissions.can_view_all``), filtered: ``search``
+    (each word in the agent's first or last name, or the start of their matricule), campaign,
+    state, unit subtree, late (past the convocation or notification limit). Ordered by
+    campaign (latest first), then name. One query per page, plus one for the running campaigns
+    when ``late`` applies to all of them."""
+    rows = Appraisal.objects.select_related(
+        "campaign", "agent__user", "agent__org_unit", "evaluator__user", "reviewer__user"
+    )
+    for word in search.split()[:5]:
+        rows = rows.filter(
+            Q(agent__user__last_name__icontains=word)
+            | Q(agent__user__first_name__icontains=word)
+            | Q(agent__employee_number__istartswith=word)
+        )
+    if campaign is not None:
+        rows = rows.filter(campaign=campaign)
+    if state:
+        rows = rows.filter(state=state)
+    if unit is not None:
+        rows = rows.filter(agent__org_unit__path__startswith=unit.path)
+    if late:
+        from appraisal.choices import CampaignStatus
+
+        campaigns = [campaign] if campaign is not None else list(Campaign.objects.exclude(status=CampaignStatus.CLOSED))
+        rows = rows.filter(late_condition(campaigns, now))
+    return rows.order_by("-campaign__year", "-campaign_id", "agent__user__last_name", "agent__user__first_name", "pk")
+
+
 def _state_counts(counter=None):
     counter = counter or {}
     return {state: counter.get(state, 0) for state in S.values}

@@ -14,5 +14,7 @@ urlpatterns = [
     path("<id:pk>/edit/", views.edit, name="edit"),
     path("<id:pk>/autosave/", views.autosave, name="autosave"),
     path("<id:pk>/observations/", views.observations, name="observations"),
+    path("<id:pk>/pdf/", views.report_pdf, name="pdf"),
     path("<id:pk>/actions/<str:action>/", views.action, name="action"),
+    path("<id:pk>/actions/<str:action>/confirmer/", views.confirm, name="confirm"),
 ]

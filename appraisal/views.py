@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,8 +24,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from appraisal import content, deadlines, permissions, selectors, services, workflow
-from appraisal.actions import ACTIONS, Notify, action_for, allowed_actions
+from appraisal import content, deadlines, pdf, permissions, selectors, services, workflow
+from appraisal.actions import ACTIONS, Notify, action_for, allowed_actions, offered_actions
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import ObjectiveStatus
 from appraisal.choices import RevisionState as R
@@ -240,10 +240,39 @@ def _action_items(request, appraisal, allowed, failed=None):
                 "title": title,
                 "button": button,
                 "form": form,
+                "confirm": ACTIONS[name].confirm,
                 "url": reverse("appraisal:action", kwargs={"pk": appraisal.pk, "action": name}),
             }
         )
     return items
+
+
+def _past_reports(appraisal):
+    """The agent's reports of the other campaigns once notified, latest first (one query)."""
+    return list(
+        selectors.own_appraisals(appraisal.agent)
+        .exclude(pk=appraisal.pk)
+        .filter(state__in=REPORT_STATES)
+    )
+
+
+def _render_confirm(request, appraisal, action, form, *, status=200):
+    """The confirmation step of an irreversible act: what will happen, then the POST (with
+    ``confirm=1``) or the way back to the appraisal. Works without JavaScript."""
+    action_class = ACTIONS[action]
+    context = {
+        "appraisal": appraisal,
+        "action": action,
+        "title": action_class.label,
+        "consequences": action_class.consequences(appraisal),
+        "form": form,
+        "errors": _summary(form) if form.is_bound and form.errors else [],
+        "button": action_class.confirm_button or action_class.button,
+        "url": reverse("appraisal:action", kwargs={"pk": appraisal.pk, "action": action}),
+        "next": _safe_next(request, ""),
+        "deadlines": time_limits(appraisal),
+    }
+    return render(request, "appraisal/confirm.html", context, status=status)
 
 
 def _render_detail(request, appraisal, *, failed=None, status=200):
@@ -270,7 +299,8 @@ def _render_detail(request, appraisal, *, failed=None, status=200):
         if answers is not None
         else None
     )
-    allowed = allowed_actions(user, appraisal)
+    allowed = offered_actions(user, appraisal)
+    waiting_hold = "hold" in allowed_actions(user, appraisal) and "hold" not in allowed
     context = {
         "appraisal": appraisal,
         "roles": mine,
@@ -289,6 +319,11 @@ def _render_detail(request, appraisal, *, failed=None, status=200):
         "state_label": S(appraisal.state).label,
         "revision_label": R(appraisal.revision_state).label if appraisal.revision_state else "",
         "frozen": appraisal.state in REPORT_STATES or appraisal.state == S.CANCELLED,
+        "hold_from": appraisal.interview_at if waiting_hold else None,
+        "pdf_url": reverse("appraisal:pdf", kwargs={"pk": appraisal.pk}) if appraisal.state in REPORT_STATES else "",
+        "past_reports": _past_reports(appraisal) if AGENT in mine else [],
+        "hr_view": permissions.can_view_all(user) and not (mine & {AGENT, EVALUATOR, permissions.REVIEWER}),
+        "revision_pending": appraisal.revision_state == R.REQUESTED,
     }
     return render(request, "appraisal/detail.html", context, status=status)
 
@@ -354,16 +389,25 @@ def action(request, pk, action):
     action_class(appraisal, user=request.user).check_permission()  # 403 before reading the form
     detail_url = reverse("appraisal:detail", kwargs={"pk": appraisal.pk})
     form = ACTION_FORMS[action](request.POST, appraisal=appraisal, auto_id=f"{action}-%s")
+    confirming = action_class.confirm and request.POST.get("confirm") != "1"
     if not form.is_valid():
+        if action_class.confirm and not confirming:
+            return _render_confirm(request, appraisal, action, form, status=400)
         return _render_detail(request, appraisal, failed=(action, form), status=400)
     try:
-        done = action_class(appraisal.pk, user=request.user, params=form.params()).execute()
+        operation = action_class(appraisal.pk, user=request.user, params=form.params())
+        if confirming:  # the confirmation step: every check, nothing done yet
+            operation.check()
+            return _render_confirm(request, appraisal, action, form)
+        done = operation.execute()
     except Conflict as exc:
         messages.error(request, str(exc))
         return redirect(_safe_next(request, detail_url))
     except ValidationError as exc:
         _apply_validation_error(form, exc)
         appraisal.refresh_from_db()
+        if action_class.confirm and not confirming:
+            return _render_confirm(request, appraisal, action, form, status=400)
         return _render_detail(request, appraisal, failed=(action, form), status=400)
     except PermissionDenied as exc:  # e.g. a delegation outside the agent's management chain
         form.add_error("evaluator" if action == "delegate" else None, str(exc))
@@ -373,6 +417,49 @@ def action(request, pk, action):
     if not permissions.can_view(request.user, done):
         return redirect("appraisal:list")  # e.g. a manager who delegated the interview
     return redirect(_safe_next(request, detail_url))
+
+
+@login_required
+def confirm(request, pk, action):
+    """GET: the confirmation page of an irreversible act (visa, notify), reached by a link;
+    its form POSTs to ``appraisal:action`` with ``confirm=1``. 404 for another action or an
+    appraisal the caller may not see, 403 for the wrong actor; at the wrong moment, back to
+    the appraisal with the sentence that says why."""
+    appraisal = _visible(request, pk)
+    action_class = action_for(action)
+    if action_class is None or not action_class.confirm:
+        raise Http404(_("Action inconnue."))
+    operation = action_class(appraisal, user=request.user)
+    operation.check_permission()
+    try:
+        operation.check_moment()
+    except Conflict as exc:
+        messages.error(request, str(exc))
+        return redirect("appraisal:detail", pk=appraisal.pk)
+    form = ACTION_FORMS[action](appraisal=appraisal, auto_id=f"{action}-%s")
+    return _render_confirm(request, appraisal, action, form)
+
+
+@login_required
+def report_pdf(request, pk):
+    """The compte rendu as a PDF attachment, once notified (the archived copy once final). A
+    read by HR of someone else's report is logged."""
+    appraisal = _visible(request, pk)
+    if appraisal.state not in REPORT_STATES:
+        raise PermissionDenied(_("Le compte rendu est disponible en PDF une fois signé et notifié par l'évaluateur."))
+    if permissions.can_view_all(request.user) and AGENT not in permissions.roles_on(request.user, appraisal):
+        services.log_access(appraisal=appraisal, user=request.user, channel="pdf")
+    filename = f"compte-rendu-{appraisal.campaign.year}-{appraisal.agent.employee_number}-v{appraisal.version}.pdf"
+    if appraisal.pdf and appraisal.pdf.storage.exists(appraisal.pdf.name):  # archived at final
+        response = FileResponse(
+            appraisal.pdf.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
+        )
+    else:
+        data = pdf.render_pdf(appraisal)
+        response = HttpResponse(data.read() if hasattr(data, "read") else data, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
@@ -406,8 +493,9 @@ def edit(request, pk):
     if request.POST.get("intent") != "notify":
         messages.success(request, _("Brouillon enregistré."))
         return redirect("appraisal:edit", pk=appraisal.pk)
-    try:
-        Notify(appraisal.pk, user=request.user, params={"reason": request.POST.get("late_reason", "")}).execute()
+    late_reason = request.POST.get("late_reason", "")
+    try:  # every check of the notification; the act itself follows the confirmation step
+        Notify(appraisal.pk, user=request.user, params={"reason": late_reason}).check()
     except Conflict as exc:
         messages.error(
             request, _("Brouillon enregistré, mais le compte rendu n'est pas notifié : %(why)s") % {"why": exc}
@@ -422,8 +510,10 @@ def edit(request, pk):
         for sid in missing_section_ids(snapshot, missing):
             form.add_error(f"s__{sid}", titles[sid], _("Cette section est obligatoire pour notifier le compte rendu."))
         return _render_edit(request, appraisal, form, status=400, notify_refused=True)
-    messages.success(request, ACTION_DONE["notify"])
-    return redirect(detail_url)
+    appraisal.refresh_from_db()
+    messages.success(request, _("Brouillon enregistré."))
+    notify_form = ACTION_FORMS["notify"](initial={"reason": late_reason}, appraisal=appraisal, auto_id="notify-%s")
+    return _render_confirm(request, appraisal, "notify", notify_form)
 
 
 def _render_edit(request, appraisal, form, *, status=200, notify_refused=False):
@@ -526,5 +616,5 @@ def reviewer_queue(request):
         page = Paginator(selectors.reviewer_queue(me), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
         rows = list(page.object_list)
         revisions = list(selectors.revision_requests_to_answer(me))
-    context = {"rows": rows, "page_obj": page, "revisions": revisions, "queue_url": request.get_full_path()}
+    context = {"rows": rows, "page_obj": page, "revisions": revisions}
     return render(request, "appraisal/reviewer_queue.html", context)

@@ -77,6 +77,7 @@ def campaign_urls(campaign):
         reverse(f"{CAMPAIGNS}:edit", args=[campaign.pk]),
         reverse(f"{CAMPAIGNS}:inspect", args=[campaign.pk]),
         reverse(f"{CAMPAIGNS}:history", args=[campaign.pk]),
+        reverse(f"{CAMPAIGNS}:launch", args=[campaign.pk]),  # the launch's confirmation page
     ]
 
 
@@ -391,9 +392,63 @@ def test_a_failed_launch_is_shown_and_can_be_launched_again(
 
 
 @pytest.mark.django_db
-def test_launch_only_accepts_post(client, chain, draft_campaign):
+def test_launch_asks_for_confirmation_naming_what_will_happen(
+    client, chain, draft_campaign, launch_spy, django_capture_on_commit_callbacks
+):
+    """The campaign page links to a confirmation page (GET, no JavaScript) that names the
+    population and the frozen template; only its POST launches."""
     login(client, "hr", chain)
-    assert client.get(reverse(f"{CAMPAIGNS}:launch", args=[draft_campaign.pk])).status_code == 405
+    launch_url = reverse(f"{CAMPAIGNS}:launch", args=[draft_campaign.pk])
+    html = client.get(reverse(f"{CAMPAIGNS}:inspect", args=[draft_campaign.pk])).content.decode()
+    assert f'href="{launch_url}"' in html and f'action="{launch_url}"' not in html
+    response = client.get(launch_url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    # the chain's direction: six active agents, three of whom have a manager
+    assert "chacun des 6 agents actifs de la population" in html
+    assert "Direction des ressources humaines (DRH)" in html and "sera figé" in html
+    assert f'action="{launch_url}"' in html and "Confirmer le lancement" in html
+    assert not launch_spy and not Appraisal.objects.exists()
+    draft_campaign.refresh_from_db()
+    assert draft_campaign.status == CampaignStatus.DRAFT
+    # once launched, the page speaks of a relaunch creating only what is missing
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(launch_url)
+    html = client.get(launch_url).content.decode()
+    assert "3 entretiens existent déjà" in html and "Confirmer la relance" in html
+
+
+@pytest.mark.django_db
+def test_launch_confirmation_of_a_closed_campaign_goes_back_with_a_sentence(client, chain, draft_campaign):
+    Campaign.objects.filter(pk=draft_campaign.pk).update(status=CampaignStatus.CLOSED)
+    login(client, "hr", chain)
+    response = client.get(reverse(f"{CAMPAIGNS}:launch", args=[draft_campaign.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse(f"{CAMPAIGNS}:inspect", args=[draft_campaign.pk])
+    assert "ne peut pas être lancée" in [str(m) for m in get_messages(response.wsgi_request)][0]
+
+
+@pytest.mark.django_db
+def test_campaign_admin_titles_are_single_and_french_with_agreement(client, chain, org):
+    login(client, "hr", chain)
+    html = client.get(reverse(f"{CAMPAIGNS}:index")).content.decode()
+    assert "Ajouter une campagne" in html
+    html = client.get(reverse(f"{CAMPAIGNS}:add")).content.decode()
+    assert "<title>Ajouter une campagne - " in html and "Nouveau" not in html
+    response = client.post(reverse(f"{CAMPAIGNS}:add"), campaign_post_data(ensure_default_template(), [org["direction"]]))
+    campaign = Campaign.objects.get()
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    assert messages[0].startswith(f"Campagne « {campaign} » créée.") and "créé(e)" not in messages[0]
+    html = client.get(reverse(f"{CAMPAIGNS}:inspect", args=[campaign.pk])).content.decode()
+    title = html.split("<title>")[1].split("</title>")[0]
+    assert title.count(str(campaign)) == 1 and title.startswith(f"Campagne « {campaign} »")
+    html = client.get(reverse(f"{CAMPAIGNS}:edit", args=[campaign.pk])).content.decode()
+    title = html.split("<title>")[1].split("</title>")[0]
+    assert title.count(str(campaign)) == 1 and title.startswith("Modifier la campagne")
+    response = client.post(
+        reverse(f"{CAMPAIGNS}:edit", args=[campaign.pk]), campaign_post_data(ensure_default_template(), [org["direction"]])
+    )
+    assert str(list(get_messages(response.wsgi_request))[0]).startswith(f"Campagne « {campaign} » modifiée.")
 
 
 # --------------------------------------------------------------------------- templates

@@ -444,6 +444,8 @@ def test_detail_edit_pdf_and_notify_survive_garbage_answers(client, chain, appra
         web_url("edit", appraisal),
         {"intent": "notify", "s__sec-service": "Rigoureux.", "s__sec-overall": "Très bonne année."},
     )
+    assert response.status_code == 200 and 'name="confirm" value="1"' in response.content.decode()  # confirmation step
+    response = client.post(web_url("action", appraisal, action="notify"), {"confirm": "1"})
     assert response.status_code == 302, response.content.decode()[-3000:]
     assert Appraisal.objects.get(pk=appraisal.pk).state == S.NOTIFIED
 

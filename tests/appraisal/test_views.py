@@ -291,7 +291,15 @@ def test_manager_convokes_holds_writes_and_notifies_through_the_forms(client, ch
     appraisal.refresh_from_db()
     assert appraisal.state == S.HELD
 
+    # The draft is saved, then a confirmation step names what notifying does; nothing is notified yet.
     response = client.post(url("edit", appraisal), {**draft, "intent": "notify", "s__sec-overall": "Très bonne année."})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Confirmer : Signer et notifier le compte rendu" in body and "Ce qui va se passer" in body
+    assert f'action="{action_url(appraisal, "notify")}"' in body and 'name="confirm" value="1"' in body
+    appraisal.refresh_from_db()
+    assert appraisal.state == S.HELD and appraisal.answers["sec-overall"] == "Très bonne année."
+    response = client.post(action_url(appraisal, "notify"), {"confirm": "1", "reason": ""})
     assert response.status_code == 302 and response["Location"] == url("detail", appraisal)
     appraisal.refresh_from_db()
     assert appraisal.state == S.NOTIFIED and appraisal.answers["sec-overall"] == "Très bonne année."
@@ -384,7 +392,13 @@ def test_late_notification_needs_a_reason(client, chain, appraisal):
     assert "dépassée" in body
     response = client.post(action_url(appraisal, "notify"), {}, follow=True)
     assert "indiquez le motif du retard pour notifier" in response.content.decode()
+    # With the reason, the confirmation step keeps it in its (visible) field; then the act.
     response = client.post(action_url(appraisal, "notify"), {"reason": "Arrêt maladie de l'évaluateur"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'name="confirm" value="1"' in body and "Arrêt maladie de l&#x27;évaluateur</textarea>" in body
+    assert Appraisal.objects.get(pk=appraisal.pk).state == S.HELD
+    response = client.post(action_url(appraisal, "notify"), {"reason": "Arrêt maladie de l'évaluateur", "confirm": "1"})
     assert response.status_code == 302
     appraisal.refresh_from_db()
     assert appraisal.state == S.NOTIFIED
@@ -507,10 +521,21 @@ def test_reviewer_visas_from_the_queue(client, chain, appraisal):
 
     body = client.get(url("list")).content.decode()
     assert url("reviewer_queue") in body and "Comptes rendus à viser : 1" in body
+    # The queue links to the report (read before the visa): no visa button in the list.
     body = client.get(url("reviewer_queue")).content.decode()
-    assert chain["agent"].full_name in body and f'action="{action_url(appraisal, "visa")}"' in body
+    assert chain["agent"].full_name in body and f'action="{action_url(appraisal, "visa")}"' not in body
+    assert f'href="{url("detail", appraisal)}#report-title"' in body
+    body = client.get(url("detail", appraisal)).content.decode()
+    assert f'action="{action_url(appraisal, "visa")}"' in body and "Très bonne année" in body
 
+    # The visa asks for confirmation first, naming what will happen.
     response = client.post(action_url(appraisal, "visa"), {"next": url("reviewer_queue")})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Confirmer : Viser le compte rendu" in body and "devient définitif" in body
+    assert f'name="next" value="{url("reviewer_queue")}"' in body
+    assert Appraisal.objects.get(pk=appraisal.pk).state == S.ACKNOWLEDGED
+    response = client.post(action_url(appraisal, "visa"), {"next": url("reviewer_queue"), "confirm": "1"})
     assert response.status_code == 302 and response["Location"] == url("reviewer_queue")
     assert "Le compte rendu est visé : il est définitif." in flashed(response)
     appraisal.refresh_from_db()
@@ -518,7 +543,7 @@ def test_reviewer_visas_from_the_queue(client, chain, appraisal):
     assert f'action="{action_url(appraisal, "visa")}"' not in client.get(url("reviewer_queue")).content.decode()
 
     # A second visa is refused with a sentence (PRG), not an error page.
-    response = client.post(action_url(appraisal, "visa"), {}, follow=True)
+    response = client.post(action_url(appraisal, "visa"), {"confirm": "1"}, follow=True)
     assert (
         response.status_code == 200 and "impossible : l&#x27;entretien est à l&#x27;état" in response.content.decode()
     )
@@ -527,7 +552,7 @@ def test_reviewer_visas_from_the_queue(client, chain, appraisal):
 def test_next_must_stay_on_the_site(client, chain, appraisal):
     to_acknowledged(appraisal, chain)
     login(client, chain, "reviewer")
-    response = client.post(action_url(appraisal, "visa"), {"next": "https://evil.example/"})
+    response = client.post(action_url(appraisal, "visa"), {"next": "https://evil.example/", "confirm": "1"})
     assert response["Location"] == url("detail", appraisal)
 
 
@@ -632,5 +657,5 @@ def test_reviewer_queue_query_count_does_not_grow_with_rows(client, chain, org, 
     mine.update(state=S.ACKNOWLEDGED, notified_at=timezone.now(), agent_signed_at=timezone.now())
     with CaptureQueriesContext(connection) as large:
         response = client.get(url("reviewer_queue"))
-    assert response.content.decode().count(">Viser<") == 10
+    assert response.content.decode().count(">Lire et viser<") == 10
     assert len(large.captured_queries) == len(small.captured_queries)

@@ -1,8 +1,9 @@
 """The entretien professionnel in a browser, from the convocation to the visa.
 
 The manager convokes (datetime-local field), holds the interview, writes the report and
-notifies it; the agent writes observations and signs; the reviewer visas; the final report
-downloads as a PDF. axe finds no serious or critical violation on the list, detail and form
+notifies it through a confirmation step; the agent finds the report (and its PDF) from Mon
+espace, writes observations and signs; the reviewer opens the report from the queue and visas it
+through a confirmation step; the final report downloads as a PDF. axe finds no serious or critical violation on the list, detail and form
 pages, and on Mon espace with the "Mon entretien professionnel" panel.
 """
 
@@ -88,13 +89,20 @@ def test_convocation_to_visa_and_pdf(page, launched, login, axe_check):
     first_objective.get_by_label("Intitulé").fill("Déployer le suivi dématérialisé des demandes")
     first_objective.get_by_label("Indicateurs de réussite").fill("100 % des demandes enregistrées")
     page.get_by_role("button", name="Enregistrer et notifier").click()
+    # The confirmation step names what notifying does; nothing is notified before it.
+    expect(page.get_by_role("heading", name="Confirmer : Signer et notifier le compte rendu")).to_be_visible()
+    expect(page.get_by_text("il est figé et ne pourra plus être modifié")).to_be_visible()
+    axe_check(page)
+    page.get_by_role("button", name="Confirmer : signer et notifier").click()
     expect(page).to_have_url(re.compile(rf"{detail_url}$"))
     expect(state_line(page)).to_contain_text("Compte rendu notifié")
     logout(page)
 
-    # The agent reads, writes observations and signs.
+    # The agent reads, writes observations and signs (Mon espace → the appraisal).
     login(page, "agent")
-    page.goto(detail_url)
+    page.get_by_role("link", name="Lire et signer mon compte rendu").click()
+    expect(page).to_have_url(re.compile(rf"{detail_url}$"))
+    expect(page.get_by_role("link", name=re.compile(r"Télécharger le compte rendu \(PDF")).first).to_be_visible()
     expect(page.get_by_text("Très bonne année : objectifs atteints")).to_be_visible()
     page.get_by_label("Vos observations (facultatif)").fill("Entretien constructif, merci pour cet échange.")
     page.get_by_label("Je certifie avoir pris connaissance du compte rendu").check()
@@ -103,12 +111,19 @@ def test_convocation_to_visa_and_pdf(page, launched, login, axe_check):
     axe_check(page)
     logout(page)
 
-    # The reviewer visas from the queue.
+    # The reviewer opens the report from the queue (no visa button in the list), then visas
+    # it through the confirmation step.
     login(page, "reviewer")
     page.goto("/entretiens/visa/")
     axe_check(page)
-    page.get_by_role("link", name=re.compile(launched["agent"].full_name)).first.click()
+    expect(page.get_by_role("button", name=re.compile("Viser"))).to_have_count(0)
+    page.get_by_role("link", name=re.compile("Lire et viser")).first.click()
+    expect(page).to_have_url(re.compile(rf"{detail_url}#report-title$"))
+    expect(page.get_by_text("Très bonne année : objectifs atteints")).to_be_visible()
     page.get_by_role("button", name="Viser", exact=True).click()
+    expect(page.get_by_role("heading", name="Confirmer : Viser le compte rendu")).to_be_visible()
+    axe_check(page)
+    page.get_by_role("button", name="Confirmer le visa").click()
     expect(state_line(page)).to_contain_text("Visé (définitif)")
 
     appraisal.refresh_from_db()
