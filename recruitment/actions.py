@@ -24,13 +24,14 @@ import secrets
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cms.actions import BaseAction, action_executed, params_form
 from cms.exceptions import Conflict
 from recruitment import permissions, services, workflow
-from recruitment.choices import TERMINAL, MessageKind, OpeningState
+from recruitment.choices import MOVABLE_STATES, TERMINAL, MessageKind, OpeningState
 from recruitment.choices import ApplicationStatus as S
 from recruitment.models import Application, ApplicationEvent, JobOpeningPage, OpeningStatus, Scorecard
 
@@ -139,7 +140,7 @@ class Move(ApplicationAction):
 
     def check_state(self):
         application, opening = self.obj, self.obj.opening
-        if opening.recruitment_state != OpeningState.OPEN:
+        if opening.recruitment_state not in MOVABLE_STATES:
             raise Conflict(closed_opening_message(opening))
         if not self.target:
             return
@@ -306,7 +307,7 @@ class UndoBatch(BaseAction):
                 opening = fresh_opening_status(application.opening)
                 if not permissions.can_manage(self.user, opening):
                     raise PermissionDenied(str(self.denied_message))
-                if opening.recruitment_state != OpeningState.OPEN:
+                if opening.recruitment_state not in MOVABLE_STATES:
                     raise Conflict(_("Ce recrutement est clos : l'action groupée ne peut plus être annulée."))
                 if application.status != event.to_status:
                     raise Conflict(
@@ -328,7 +329,12 @@ class UndoBatch(BaseAction):
 class CloseOpening(BaseAction):
     """The opening is filled or cancelled: its ``OpeningStatus`` row is written (never a page
     field: publishing a revision cannot reopen it), and its applications in progress are
-    cancelled at once (the table's "cancel"), each with its event."""
+    cancelled at once (the table's "cancel"), each with its event.
+
+    Without a user (the daily task, or a read of the notice or the board), an open opening
+    whose application deadline has passed is closed to applications
+    (``OpeningState.APPLICATIONS_CLOSED``): nothing is cancelled, moves go on, and a recruiter
+    closes it as filled or cancelled later."""
 
     name = "close_opening"
     label = gettext_lazy("Clôturer le recrutement")
@@ -352,13 +358,29 @@ class CloseOpening(BaseAction):
         self.status_row = None
         self.cancelled = 0
 
+    @property
+    def deadline_closing(self):
+        return self.user is None and (self.params or self.raw_params).get("state") == OpeningState.APPLICATIONS_CLOSED
+
+    def clean_params(self):
+        if self.deadline_closing:  # the system's own closing: not a choice offered to users
+            self.params = {"state": OpeningState.APPLICATIONS_CLOSED, "reason": _("Date limite de candidature dépassée")}
+            return self.params
+        return super().clean_params()
+
     def check_permission(self):
+        if self.deadline_closing:
+            return
         if self.user is None or not permissions.can_manage(self.user, self.obj):
             raise PermissionDenied(str(self.denied_message))
 
     def check_state(self):
         state = self.obj.recruitment_state
-        if state != OpeningState.OPEN:
+        if self.deadline_closing:
+            if state != OpeningState.OPEN or self.obj.application_deadline >= timezone.localdate(self.now):
+                raise Conflict(_("Cette offre n'a pas dépassé sa date limite de candidature."))
+            return
+        if state not in MOVABLE_STATES:
             raise Conflict(_("Ce recrutement est déjà clos (%(state)s).") % {"state": OpeningState(state).label})
 
     def lock(self):
@@ -369,13 +391,14 @@ class CloseOpening(BaseAction):
         with transaction.atomic():
             self.obj = self.lock()
             self.check()
-            self.from_state, self.to_state = OpeningState.OPEN, self.params["state"]
-            self.status_row = OpeningStatus.objects.create(
-                opening=self.obj, state=self.to_state, closed_at=self.now, closed_by=self.user,
-                reason=self.params.get("reason", ""),
+            self.from_state, self.to_state = self.obj.recruitment_state, self.params["state"]
+            self.status_row, _created = OpeningStatus.objects.update_or_create(
+                opening=self.obj, defaults={"state": self.to_state, "closed_at": self.now, "closed_by": self.user,
+                                            "reason": self.params.get("reason", "")},
             )
             JobOpeningPage.recruitment_status.related.set_cached_value(self.obj, self.status_row)
-            self.cancelled = self.cancel_applications()
+            if self.to_state != OpeningState.APPLICATIONS_CLOSED:
+                self.cancelled = self.cancel_applications()
             transaction.on_commit(lambda: action_executed.send(sender=type(self), action=self))
         return self.obj
 
@@ -421,6 +444,27 @@ def bulk_reject(*, application_ids, actor, reason, send=True, now=None):
 def undo_batch(*, batch, actor, now=None):
     """Returns the number of applications put back."""
     return UndoBatch(batch, user=actor, now=now).execute()
+
+
+def close_past_deadline(opening, *, now=None):
+    """On read: closes ``opening`` to applications if its deadline has passed and it is still
+    open (``CloseOpening`` without a user). Returns True when it did."""
+    if opening.recruitment_state != OpeningState.OPEN or opening.application_deadline >= timezone.localdate(now):
+        return False
+    try:
+        close_opening(opening=opening, state=OpeningState.APPLICATIONS_CLOSED, actor=None, now=now)
+    except Conflict:  # closed meanwhile by somebody else
+        return False
+    return True
+
+
+def close_openings_past_deadline(*, now=None):
+    """Daily: every open opening whose deadline has passed is closed to applications, one
+    ``CloseOpening`` each. Returns their references."""
+    from recruitment.selectors import IS_OPEN
+
+    due = JobOpeningPage.objects.filter(IS_OPEN, application_deadline__lt=timezone.localdate(now)).order_by("pk")
+    return [opening.reference for opening in due.iterator() if close_past_deadline(opening, now=now)]
 
 
 def close_opening(*, opening, state, actor, reason="", now=None):

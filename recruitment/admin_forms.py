@@ -65,6 +65,20 @@ class MoveForm(forms.Form):
         ]
 
 
+class BoardMoveForm(forms.Form):
+    """A move chosen on a board card (a button or a drop): the status, and the reason once
+    the confirmation step asks for it (``step``)."""
+
+    status = MoveStatusField(label=_("Nouvelle étape"))
+    reason = forms.CharField(label=_("Motif"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(label=_("Note interne"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    step = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, application, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [(s, application.opening.stage_label(s)) for s in workflow.targets(application.status)]
+
+
 class BulkRejectForm(forms.Form):
     SEND, NO_MESSAGE = "send", "none"
 
@@ -75,6 +89,8 @@ class BulkRejectForm(forms.Form):
     reason = forms.CharField(label=_("Motif du refus"), widget=forms.Textarea(attrs={"rows": 2}),
                              error_messages={"required": _("Le motif du refus est obligatoire.")})
     message = forms.ChoiceField(label=_("Message au candidat"), widget=forms.RadioSelect, initial=SEND)
+    #: Set by the confirmation step (which names the applications): without it, nothing is done yet.
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, opening, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,10 +113,9 @@ class CloseOpeningForm(forms.Form):
         label=_("Issue du recrutement"), widget=forms.RadioSelect,
         choices=[(OpeningState.FILLED, _("Poste pourvu")), (OpeningState.CANCELLED, _("Recrutement annulé"))],
     )
-    confirm = forms.BooleanField(
-        label=_("Je confirme : les candidatures encore en cours seront annulées et plus aucun mouvement ne sera possible."),
-        error_messages={"required": _("Cochez la case pour confirmer la clôture.")},
-    )
+    #: Set by the confirmation step (which says how many applications are cancelled): without
+    #: it, nothing is done yet.
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class InterviewerChoiceField(IdsChoiceField):

@@ -19,6 +19,7 @@ import os
 
 from django.contrib import messages as django_messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -36,6 +37,7 @@ from wagtail.admin.views.generic.base import BaseListingView, WagtailAdminTempla
 from cms.exceptions import Conflict
 from recruitment import actions, interviews, permissions, selectors, workflow
 from recruitment.admin_forms import (
+    BoardMoveForm,
     BulkRejectForm,
     CloseOpeningForm,
     MoveForm,
@@ -43,8 +45,9 @@ from recruitment.admin_forms import (
     ScorecardForm,
     add_service_errors,
 )
-from recruitment.choices import PIPELINE, ApplicationStatus, OpeningState
-from recruitment.models import ApplicationEvent, JobOpeningPage, Scorecard
+from recruitment.choices import MOVABLE_STATES, PIPELINE, ApplicationStatus, OpeningState
+from recruitment.models import Application, ApplicationEvent, JobOpeningPage, Scorecard
+from recruitment.text import of
 
 HOME = {"url": reverse_lazy("wagtailadmin_home"), "label": gettext_lazy("Tableau de bord")}
 CLOSED_PER_PAGE = 50
@@ -87,7 +90,7 @@ class OpeningStateColumn(StatusTagColumn):
 
     def get_cell_context_data(self, instance, parent_context):
         context = super().get_cell_context_data(instance, parent_context)
-        context["primary"] = instance.recruitment_state == OpeningState.OPEN
+        context["primary"] = instance.recruitment_state in MOVABLE_STATES
         return context
 
 
@@ -158,6 +161,7 @@ class BoardView(OpeningMixin, AdminPage):
 
     def dispatch(self, request, *args, **kwargs):
         self.opening = self.get_opening()
+        actions.close_past_deadline(self.opening)  # on read: the deadline closes applications
         return super().dispatch(request, *args, **kwargs)
 
     def get_page_title(self):
@@ -173,7 +177,7 @@ class BoardView(OpeningMixin, AdminPage):
         for application in closed.object_list:
             application.opening = opening
             application.display_name = selectors.display_name(application, opening)
-        is_open = opening.recruitment_state == OpeningState.OPEN
+        is_open = opening.recruitment_state in MOVABLE_STATES
         selected = set()
         if self.bulk_form is not None and self.bulk_form.is_bound:
             selected = {str(pk) for pk in self.bulk_form.data.getlist("applications")}
@@ -181,6 +185,10 @@ class BoardView(OpeningMixin, AdminPage):
         rejectable = workflow.MOVES["reject"].sources  # the cards that bulk rejection may take
         for column in board.columns:
             column.selectable = is_open and column.status in rejectable
+            # the same moves for every card of a column: computed once per column
+            column.forward_moves, column.other_moves = (
+                workflow.card_moves(column.status, opening.stage_label) if is_open else ([], [])
+            )
         context.update(
             opening=opening,
             board=board,
@@ -196,12 +204,51 @@ class BoardView(OpeningMixin, AdminPage):
         return context
 
 
-class BulkRejectView(BoardView):
+class ConfirmationMixin:
+    """A step that names what an irreversible act will do before it is done (no JavaScript:
+    the form is posted again with ``confirm``)."""
+
+    confirm_template = None
+    confirm_title = ""
+
+    def get_page_title(self):
+        if getattr(self, "confirming", False):
+            return self.confirm_title
+        return super().get_page_title()
+
+    def render_confirmation(self, **context):
+        self.confirming = True
+        data = AdminPage.get_context_data(self)
+        data.update(context)
+        return self.response_class(request=self.request, template=[self.confirm_template], context=data,
+                                   using=self.template_engine)
+
+
+class BulkRejectView(ConfirmationMixin, BoardView):
     http_method_names = ["post"]
+    confirm_template = "recruitment/admin/confirm_bulk_reject.html"
+    confirm_title = gettext_lazy("Confirmer le refus")
+
+    def get_trail(self):
+        return [recruitment_crumb(), board_crumb(self.opening)]
+
+    def confirmation(self, form):
+        applications = list(form.cleaned_data["applications"].select_related("candidate").order_by("status_changed_at", "pk"))
+        for application in applications:
+            application.opening = self.opening
+            application.display_name = selectors.display_name(application, self.opening)
+            application.stage = self.opening.stage_label(application.status)
+        return self.render_confirmation(
+            opening=self.opening, form=form, applications=applications, count=len(applications),
+            reason=form.cleaned_data["reason"], send=form.send,
+            send_label=dict(form.fields["message"].choices)[form.cleaned_data["message"]],
+        )
 
     def post(self, request, *args, **kwargs):
         opening = self.opening
         self.bulk_form = form = BulkRejectForm(request.POST, opening=opening)
+        if form.is_valid() and not form.cleaned_data["confirm"]:
+            return self.confirmation(form)
         if form.is_valid():
             try:
                 batch, count = actions.bulk_reject(
@@ -250,16 +297,36 @@ class UndoBatchView(View):
         return redirect("recruitment_admin:board", opening_id)
 
 
-class CloseOpeningView(BoardView):
+class CloseOpeningView(ConfirmationMixin, BoardView):
     http_method_names = ["post"]
+    confirm_template = "recruitment/admin/confirm_close.html"
+    confirm_title = gettext_lazy("Confirmer la clôture")
+
+    def get_trail(self):
+        return [recruitment_crumb(), board_crumb(self.opening)]
+
+    def confirmation(self, form):
+        cancel = workflow.MOVES["cancel"]
+        counts = dict(
+            Application.objects.filter(opening=self.opening, status__in=cancel.sources)
+            .order_by().values_list("status").annotate(n=Count("pk"))
+        )
+        stages = [(self.opening.stage_label(status), counts[status]) for status in PIPELINE if counts.get(status)]
+        state = form.cleaned_data["state"]
+        return self.render_confirmation(
+            opening=self.opening, form=form, state=state, state_label=dict(form.fields["state"].choices)[state],
+            count=sum(counts.values()), stages=stages,
+        )
 
     def post(self, request, *args, **kwargs):
         opening = self.opening
-        if opening.recruitment_state != OpeningState.OPEN:
+        if opening.recruitment_state not in MOVABLE_STATES:
             messages.error(request, _("Ce recrutement est déjà clos (%(state)s).")
                            % {"state": OpeningState(opening.recruitment_state).label})
             return redirect("recruitment_admin:board", opening.pk)
         self.close_form = form = CloseOpeningForm(request.POST)
+        if form.is_valid() and not form.cleaned_data["confirm"]:
+            return self.confirmation(form)
         if form.is_valid():
             try:
                 count = actions.close_opening(opening=opening, state=form.cleaned_data["state"], actor=request.user)
@@ -314,7 +381,7 @@ class ApplicationView(ApplicationMixin, AdminPage):
         return self.application.reference
 
     def editable(self):
-        return self.can_manage and self.opening.recruitment_state == OpeningState.OPEN
+        return self.can_manage and self.opening.recruitment_state in MOVABLE_STATES
 
     def get_context_data(self, move_form=None, schedule_form=None, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -373,6 +440,61 @@ class MoveView(ApplicationView):
                 return redirect("recruitment_admin:application", application.pk)
         messages.error(request, _("La candidature n'a pas changé d'étape : corrigez les erreurs ci-dessous."))
         return self.render_to_response(self.get_context_data(move_form=form))
+
+
+class BoardMoveView(ApplicationView):
+    """A move chosen on a board card (a button, or a card dropped on a column): done at once,
+    back to the card on the board; a move the table makes wait for a reason (back, reject,
+    reopen) first shows a step naming the move, with the reason form."""
+
+    http_method_names = ["post"]
+    template_name = "recruitment/admin/board_move.html"
+
+    def get_trail(self):
+        return [recruitment_crumb(), board_crumb(self.opening)]
+
+    def get_page_title(self):
+        return _("Changer d'étape")
+
+    def board_url(self):
+        return reverse("recruitment_admin:board", args=[self.opening.pk]) + f"#application-{self.application.pk}"
+
+    def render_step(self, form, target):
+        form.fields["reason"].required = True  # shown as required: this step exists for it
+        context = AdminPage.get_context_data(self)
+        application, opening = self.application, self.opening
+        context.update(
+            application=application, opening=opening, identity=self.identity, form=form, target=target,
+            from_label=opening.stage_label(application.status), to_label=opening.stage_label(target),
+            rejection=target == ApplicationStatus.REJECTED, board_url=self.board_url(),
+        )
+        return self.render_to_response(context)
+
+    def post(self, request, *args, **kwargs):
+        require(self.can_manage, _("Vous ne gérez pas ce recrutement."))
+        application, opening = self.application, self.opening
+        form = BoardMoveForm(request.POST, application=application)
+        if not form.is_valid():
+            messages.error(request, " ".join(form.errors.get("status", [])) or _("Choisissez une étape."))
+            return redirect(self.board_url())
+        target = form.cleaned_data["status"]
+        transition = workflow.MOVES.between(application.status, target)
+        if transition is not None and transition.reason_required and not form.cleaned_data["step"]:
+            return self.render_step(BoardMoveForm(initial={"status": target}, application=application), target)
+        params = {key: form.cleaned_data[key] for key in ("status", "reason", "note")}
+        try:
+            moved = actions.Move(application.pk, user=request.user, params=params).execute()
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except Conflict as error:
+            messages.error(request, str(error))
+            return redirect(self.board_url())
+        else:
+            messages.success(request, actions.Move.done_message % {
+                "ref": moved.reference, "stage": opening.stage_label(moved.status)})
+            return redirect(self.board_url())
+        messages.error(request, _("La candidature n'a pas changé d'étape : corrigez les erreurs ci-dessous."))
+        return self.render_step(form, target)
 
 
 class ScheduleInterviewView(ApplicationView):
@@ -477,6 +599,7 @@ class MyScorecardsView(AdminPage):
             application = scorecard.application
             scorecard.display_name = selectors.display_name(application, application.opening)
             scorecard.stage_label = application.opening.stage_label(application.status)
+            scorecard.of_name = of(scorecard.display_name)
         context.update(page=page, scorecards=page.object_list,
                        page_range=page.paginator.get_elided_page_range(page.number))
         return context
@@ -510,13 +633,16 @@ class ScorecardView(AdminPage):
         context = super().get_context_data(**kwargs)
         scorecard = self.scorecard
         submitted = scorecard.submitted_at is not None
+        interview_at = None if submitted else interviews.first_interview_at(self.application.pk, self.request.user)
+        too_early = interview_at is not None and interview_at > timezone.now()
         context.update(
             scorecard=scorecard,
             application=self.application,
             opening=self.opening,
             display_name=selectors.display_name(self.application, self.opening),
             submitted=submitted,
-            form=None if submitted else (form or ScorecardForm()),
+            too_early=interviews.not_before_interview(interview_at) if too_early else "",
+            form=None if submitted or too_early else (form or ScorecardForm()),
             levels=interviews.LEVELS,
             level_labels=interviews.LEVEL_LABELS,
             answers=[
@@ -544,8 +670,8 @@ class ScorecardView(AdminPage):
                 messages.error(request, str(error))
                 return redirect("recruitment_admin:scorecard", self.scorecard.pk)
             else:
-                messages.success(request, _("Grille d'évaluation de %(name)s soumise. Merci !") % {
-                    "name": selectors.display_name(self.application, self.opening)})
+                messages.success(request, _("Grille d'évaluation %(of_name)s soumise. Merci !") % {
+                    "of_name": of(selectors.display_name(self.application, self.opening))})
                 return redirect("recruitment_admin:my_scorecards")
         messages.error(request, _("La grille n'a pas été soumise : corrigez les erreurs ci-dessous."))
         return self.render_to_response(self.get_context_data(form=form))

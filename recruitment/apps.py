@@ -9,8 +9,9 @@ class RecruitmentConfig(AppConfig):
     verbose_name = _("Recrutement")
 
     def ready(self):
-        from cms import navigation, roles, seed
+        from cms import dashboard, navigation, roles, seed
         from cms.navigation import NavItem
+        from recruitment.dashboard import PendingScorecardsPanel
         from recruitment.demo import seed_recruitment
 
         navigation.register(
@@ -27,4 +28,5 @@ class RecruitmentConfig(AppConfig):
                 visible=navigation.role(roles.INTERVIEWERS),
             ),
         )
+        dashboard.register_panel(PendingScorecardsPanel())
         seed.register_seeder("recruitment.openings", seed_recruitment, order=300)

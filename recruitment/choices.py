@@ -41,6 +41,13 @@ class OpeningState(models.TextChoices):
     OPEN = "open", _("Ouverte")
     FILLED = "filled", _("Pourvue")
     CANCELLED = "cancelled", _("Annulée")
+    #: The application deadline passed (written by ``CloseOpening`` without a user, daily and
+    #: on read): no more applications, but the recruitment goes on (moves are still allowed).
+    APPLICATIONS_CLOSED = "applications_closed", _("Candidatures closes")
+
+
+#: The states of an opening in which its applications still move.
+MOVABLE_STATES = frozenset({OpeningState.OPEN, OpeningState.APPLICATIONS_CLOSED})
 
 
 class EmploymentType(models.TextChoices):

@@ -641,6 +641,8 @@ class Writer:
         self.context, self.rng, self.now = context, context.rng, now
         self.recruiter = context.users.get("recruiter") or context.users.get("hr")
         self.jury = [u for u in (context.users.get("interviewer"), context.users.get("recruiter")) if u is not None]
+        # the demo interviewer always has a scorecard to fill for an interview already held
+        self.past_interview_pending = False
         self.templates = {t.kind: (t.subject, t.body) for t in MessageTemplate.objects.filter(language="fr")}
         self.storage = Application._meta.get_field("cv").storage
         self.references = set()
@@ -720,14 +722,16 @@ class Writer:
         rng, path, dates = self.rng, plan.path, plan.dates
         moved = dates[path.index(S.INTERVIEW)]
         if path[-1] == S.INTERVIEW:  # waiting for the interview, or for the scorecards
-            if rng.random() < 0.5:
+            guarantee = not self.past_interview_pending  # the first one: held, the interviewer's card pending
+            self.past_interview_pending = True
+            if not guarantee and rng.random() < 0.5:
                 starts = self.now + timedelta(days=rng.randint(2, 12))
                 starts = starts.replace(hour=rng.choice((9, 10, 11, 14, 15, 16)), minute=0, second=0, microsecond=0)
                 return {"starts_at": starts, "scheduled_at": moved, "submitted": {}}
             starts = moved + (self.now - moved) / 2
             submitted = {}
             for member in self.jury:
-                if member is self.jury[0] and rng.random() < 0.6:
+                if member is self.jury[0] and (guarantee or rng.random() < 0.6):
                     continue  # the demo interviewer still has this one to fill in
                 submitted[member.pk] = starts + timedelta(hours=rng.randint(1, 20))
             return {

@@ -105,8 +105,7 @@ class ApplicationForm(forms.Form):
 
 
 class ErasureForm(forms.Form):
-    confirm = forms.BooleanField(
-        label=_("Je confirme vouloir effacer mes données : mes candidatures en cours seront retirées et ce lien "
-                "cessera de fonctionner. Cette action est définitive."),
-        error_messages={"required": _("Cochez la case pour confirmer l'effacement de vos données.")},
-    )
+    """Erasing one's data: the first POST shows what will be erased (``confirm`` absent), the
+    second, from that step, erases (``confirm`` set)."""
+
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)

@@ -255,6 +255,31 @@ def erase_candidate(candidate, actor=None, now=None, rule=RULE_REQUEST):
     return references
 
 
+def erasure_preview(candidate):
+    """What ``erase_person`` would erase, for the confirmation step: the person's applications
+    (opening, reference, stage, files, in progress or not). Two queries."""
+    from recruitment.workflow import IN_PROGRESS
+
+    applications = list(
+        Application.objects.filter(candidate__in=person_records(candidate), anonymised_at__isnull=True)
+        .select_related("opening")
+        .order_by("submitted_at", "pk")
+    )
+    rows = [
+        {
+            "reference": a.reference, "title": a.opening.title, "stage": a.opening.stage_label(a.status),
+            "in_progress": a.status in IN_PROGRESS, "files": sum(1 for f in (a.cv, a.cover_letter) if f),
+        }
+        for a in applications
+    ]
+    return {
+        "applications": rows,
+        "count": len(rows),
+        "in_progress": sum(1 for row in rows if row["in_progress"]),
+        "files": sum(row["files"] for row in rows),
+    }
+
+
 def erase_person(candidate, actor=None, now=None):
     """Self-service erasure: every record of the person (see ``person_records``)."""
     now = now or timezone.now()

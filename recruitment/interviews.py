@@ -18,6 +18,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
+from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from cms import ics
 from cms.exceptions import Conflict
 from recruitment import actions, permissions, services, workflow
-from recruitment.choices import TERMINAL, ApplicationStatus, MessageKind, OpeningState, Recommendation
+from recruitment.choices import MOVABLE_STATES, TERMINAL, ApplicationStatus, MessageKind, OpeningState, Recommendation
 from recruitment.models import Application, ApplicationEvent, Interview, Scorecard
 
 MIN_DURATION, MAX_DURATION = 15, 480
@@ -115,7 +116,7 @@ def schedule_interview(*, application, starts_at, duration_minutes, location, in
         opening = actions.fresh_opening_status(application.opening)
         if actor is None or not permissions.can_manage(actor, opening):
             raise PermissionDenied(_("Vous ne gérez pas ce recrutement."))
-        if opening.recruitment_state != OpeningState.OPEN:
+        if opening.recruitment_state not in MOVABLE_STATES:
             raise Conflict(_("Ce recrutement est clos (%(state)s) : plus aucun entretien ne peut être planifié.")
                            % {"state": OpeningState(opening.recruitment_state).label})
         if application.status in TERMINAL:
@@ -254,6 +255,19 @@ def _score(value):
     return number, None
 
 
+def first_interview_at(application_id, interviewer):
+    """When the interviewer's first interview of the application starts (None: no interview)."""
+    return (
+        Interview.objects.filter(application_id=application_id, interviewers=interviewer)
+        .order_by("starts_at").values_list("starts_at", flat=True).first()
+    )
+
+
+def not_before_interview(interview_at):
+    return _("Cette grille pourra être soumise après l'entretien du %(date)s.") % {
+        "date": date_format(timezone.localtime(interview_at), "DATETIME_FORMAT")}
+
+
 def submit_scorecard(*, scorecard_id, actor, scores, recommendation, comment="", now=None):
     """Only the interviewer it belongs to; all six criteria scored 1–5; a recommendation;
     a submitted scorecard is final."""
@@ -264,6 +278,9 @@ def submit_scorecard(*, scorecard_id, actor, scores, recommendation, comment="",
             raise PermissionDenied(_("Cette grille d'évaluation appartient à un autre membre du jury."))
         if scorecard.submitted_at is not None:
             raise Conflict(_("Cette grille a déjà été soumise : elle est définitive."))
+        interview_at = first_interview_at(scorecard.application_id, actor)
+        if interview_at is not None and interview_at > now:
+            raise Conflict(not_before_interview(interview_at))
         errors, values = {}, {}
         scores = scores or {}
         for name in Scorecard.CRITERIA:

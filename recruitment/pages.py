@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cms.choices import OrgUnitKind
 from cms.models import OrgUnit
 from recruitment import jsonld, permissions, selectors, services
 from recruitment.choices import OpeningState
@@ -30,23 +31,44 @@ def check_opening_visible(request, page):
 
 
 
-def _direction_of(org_unit, roots_by_path):
-    return roots_by_path.get(org_unit.path[: OrgUnit.steplen])
+def _prefixes(path):
+    return [path[:end] for end in range(OrgUnit.steplen, len(path) + 1, OrgUnit.steplen)]
+
+
+class Directions:
+    """The directions of a set of openings, in two queries: the paths of their org units, then
+    every ancestor of those. An opening's direction is its org unit's highest ancestor (or
+    itself) of kind "direction", else the root of its tree."""
+
+    def __init__(self, openings):
+        paths = set(openings.order_by().values_list("org_unit__path", flat=True).distinct())
+        wanted = {prefix for path in paths for prefix in _prefixes(path)}
+        units = OrgUnit.objects.filter(path__in=wanted).only("pk", "path", "depth", "code", "name", "kind")
+        self.by_path = {unit.path: unit for unit in units}
+        found = {unit.pk: unit for unit in (self.of_path(path) for path in paths) if unit is not None}
+        self.list = sorted(found.values(), key=lambda unit: (unit.name.lower(), unit.code))
+
+    def of_path(self, path):
+        chain = [self.by_path[prefix] for prefix in _prefixes(path) if prefix in self.by_path]
+        return next((unit for unit in chain if unit.kind == OrgUnitKind.DIRECTION), chain[0] if chain else None)
+
+    def of(self, org_unit):
+        return self.of_path(org_unit.path)
 
 
 def job_index_context(request, page, *, today=None, page_size=PAGE_SIZE):
     """Filters, one page of results and feed links: a constant number of queries (directions,
-    places, count, the list with its org units) whatever the number of openings."""
-    roots = list(OrgUnit.get_root_nodes().only("pk", "path", "depth", "code", "name"))
-    roots_by_path = {root.path: root for root in roots}
+    places, count, the list with its org units) whatever the number of openings. The
+    directions offered are those of the openings listed (see ``Directions``)."""
     base = selectors.visible_openings(request.user, index=page, today=today)
+    directions = Directions(base)
     localities = list(base.order_by("locality").values_list("locality", flat=True).distinct())
-    form = OpeningFilterForm(request.GET or None, directions=roots, localities=localities)
+    form = OpeningFilterForm(request.GET or None, directions=directions.list, localities=localities)
     filters = form.filters()
     openings = base
     if "direction" in filters:
-        root = next(r for r in roots if r.code == filters["direction"])
-        openings = openings.filter(org_unit__path__startswith=root.path)
+        chosen = next(d for d in directions.list if d.code == filters["direction"])
+        openings = openings.filter(org_unit__path__startswith=chosen.path)
     if "category" in filters:
         openings = openings.filter(category=filters["category"])
     if "employment_type" in filters:
@@ -63,7 +85,7 @@ def job_index_context(request, page, *, today=None, page_size=PAGE_SIZE):
     page_obj = Paginator(openings, page_size).get_page(request.GET.get("page"))
     results = list(page_obj.object_list)
     for opening in results:
-        opening.direction = _direction_of(opening.org_unit, roots_by_path)
+        opening.direction = directions.of(opening.org_unit)
     return {
         "filter_form": form,
         "has_filters": bool(filters),
@@ -75,7 +97,12 @@ def job_index_context(request, page, *, today=None, page_size=PAGE_SIZE):
 
 
 def job_opening_context(request, page, *, form=None, today=None):
-    """The notice, its state, the JSON-LD (open only) and the application form."""
+    """The notice, its state, the JSON-LD (open only) and the application form. A notice read
+    after its deadline closes itself to applications (``actions.close_past_deadline``)."""
+    if not getattr(request, "is_preview", False):
+        from recruitment import actions
+
+        actions.close_past_deadline(page)
     accepts, closed_reason = services.opening_accepts_applications(page, request.user)
     if form is None and accepts:
         form = ApplicationForm(initial=ApplicationForm.initial_for(request.user))

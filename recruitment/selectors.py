@@ -32,6 +32,8 @@ Recruiters = JobOpeningPage.recruiters.through
 
 #: Openings whose recruitment is open (no ``OpeningStatus`` row, or one saying "open").
 IS_OPEN = Q(recruitment_status__isnull=True) | Q(recruitment_status__state=OpeningState.OPEN)
+#: Openings whose applications still move (open, or closed to applications by the deadline).
+IN_PROGRESS = IS_OPEN | Q(recruitment_status__state=OpeningState.APPLICATIONS_CLOSED)
 
 
 # --- openings -------------------------------------------------------------------------------
@@ -106,7 +108,7 @@ def with_status_counts(openings):
     annotations = {f"n_{status}": _status_count([status]) for status in PIPELINE}
     annotations["n_active"] = _status_count(ACTIVE)
     annotations["n_closed"] = _status_count(CLOSED_STATUSES)
-    annotations["open_first"] = Case(When(IS_OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
+    annotations["open_first"] = Case(When(IN_PROGRESS, then=Value(0)), default=Value(1), output_field=IntegerField())
     return openings.annotate(**annotations)
 
 

@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from cms import uploads
@@ -91,10 +92,12 @@ def application_for_token(token, now=None):
 
 def opening_accepts_applications(opening, user=None, now=None):
     today = timezone.localdate(now)
+    deadline_passed = opening.application_deadline < today
+    if opening.live and (deadline_passed or opening.recruitment_state == OpeningState.APPLICATIONS_CLOSED):
+        return False, _("Les candidatures sont closes : la date limite était le %(date)s.") % {
+            "date": date_format(opening.application_deadline, "j F Y")}
     if not opening.live or opening.recruitment_state != OpeningState.OPEN:
         return False, _("Ce recrutement est clos.")
-    if opening.application_deadline < today:
-        return False, _("La date limite de candidature (%(date)s) est dépassée.") % {"date": opening.application_deadline}
     if opening.internal_only and not permissions.is_agent(user):
         return False, _("Cette offre est réservée aux agents de la collectivité.")
     return True, ""

@@ -12,3 +12,12 @@ def purge_candidates_task():
 
     entries = gdpr.purge()
     return {"erased": len(entries), "references": [ref for entry in entries for ref in entry.references]}
+
+
+@task()
+def close_openings_past_deadline_task():
+    """Daily: openings whose application deadline has passed are closed to applications
+    (``recruitment.actions.CloseOpening`` without a user); returns their references."""
+    from recruitment import actions
+
+    return {"closed": actions.close_openings_past_deadline()}

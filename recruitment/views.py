@@ -147,7 +147,6 @@ def self_service(request, token):
     if application is None or application.anonymised_at is not None:
         return _private(_invalid_link(request))
     erasure_form = ErasureForm()
-    status = 200
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "withdraw":
@@ -165,11 +164,14 @@ def self_service(request, token):
             return _private(response)
         if action == "erase":
             erasure_form = ErasureForm(request.POST)
-            if erasure_form.is_valid():
+            if erasure_form.is_valid() and erasure_form.cleaned_data["confirm"]:
                 gdpr.erase_person(application.candidate)
                 request.session.pop(SESSION_KEY, None)
                 return redirect("recruitment:erased")
-            status = 400
+            return _private(render(request, "recruitment/erase_confirm.html", {
+                "application": application, "candidate": application.candidate, "token": token,
+                **gdpr.erasure_preview(application.candidate),
+            }))
         else:
             return HttpResponseBadRequest(_("Action inconnue."))
     events = [e for e in application.events.all() if e.kind == "move" and e.to_status]
@@ -181,7 +183,7 @@ def self_service(request, token):
         "steps": [(e.at, application.opening.stage_label(e.to_status)) for e in events],
         "erasure_form": erasure_form,
         "token": token,
-    }, status=status))
+    }))
 
 
 def erased(request):

@@ -98,6 +98,19 @@ def targets(status, names=RECRUITER_MOVES):
     return [t.target for t in MOVES if status in t.sources and t.name in names]
 
 
+def card_moves(status, label=None, names=RECRUITER_MOVES):
+    """The moves offered on a board card in ``status``: ``(forward, other)``, two lists of
+    ``{"status", "label", "name", "reason_required"}`` in the table's order (forward: advance
+    and hire; other: back, reject, offer declined, reopen). ``label`` names a stage."""
+    label = label or stage_label
+    forward, other = [], []
+    for t in MOVES:
+        if status in t.sources and t.name in names:
+            move = {"status": t.target, "label": label(t.target), "name": t.name, "reason_required": t.reason_required}
+            (forward if t.name in ("advance", "hire") else other).append(move)
+    return forward, other
+
+
 def stage_label(status):
     return S(status).label
 

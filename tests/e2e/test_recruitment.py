@@ -147,3 +147,34 @@ def test_the_recruiter_hires_from_the_wagtail_admin_then_reads_the_report(page, 
     expect(page.get_by_role("table").first).to_contain_text("Recrutée")
     expect(page.locator("main")).to_contain_text("1 recrutement prononcé sur la période.")
     axe_check(page)
+
+
+def test_the_recruiter_moves_a_card_from_the_board_with_the_keyboard(page, jobs, axe_check):
+    """From the admin's list of openings to the board; the card's "Vers « Recrutée »" button is
+    reached with Tab and pressed with Enter; back on the board, the card is in its new column."""
+    application = jobs["application"]
+    page.goto("/admin/login/")
+    page.locator("#id_username").fill("recruiter")
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("#id_password").press("Enter")
+    page.wait_for_load_state()
+    page.get_by_role("link", name="Recrutement").first.click()
+    page.get_by_role("link", name="Jardinier des parcs et jardins (F/H)").click()
+    expect(page.get_by_role("region", name="Candidatures par étape")).to_be_visible()
+    axe_check(page)
+
+    card = page.locator(f"#application-{application.pk}")
+    card.get_by_role("link", name="Nadia Benali").focus()
+    button = card.get_by_role("button", name=re.compile(r"^Vers « Recrutée »"))
+    for _i in range(10):  # Tab through the card's controls up to the move button
+        if button.evaluate("element => element === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    expect(button).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_text(re.compile(r"placée à l'étape « Recrutée »"))).to_be_visible()
+    expect(page.locator('[data-status="hired"]')).to_contain_text("Nadia Benali")
+    axe_check(page)
+    application.refresh_from_db()
+    assert application.status == "hired"

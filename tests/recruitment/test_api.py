@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from recruitment import interviews
 from recruitment.choices import PIPELINE, TERMINAL, ApplicationStatus, OpeningState
-from recruitment.models import Application, ApplicationEvent, Candidate, JobIndexPage, JobOpeningPage
+from recruitment.models import Application, ApplicationEvent, Candidate, Interview, JobIndexPage, JobOpeningPage
 from tests.factories import AgentFactory, OrgUnitFactory, UserFactory
 from tests.recruitment.conftest import (
     big_pdf_upload,
@@ -618,6 +618,8 @@ def test_impossible_moves_are_409_with_the_reason(world):
 @pytest.mark.django_db
 def test_move_to_hired_after_the_scorecards_are_in(world):
     scorecard = world.apps["jury"].scorecards.get()
+    # The interview took place yesterday: a scorecard cannot be submitted before it.
+    Interview.objects.filter(application=world.apps["jury"]).update(starts_at=timezone.now() - timedelta(days=1))
     interviews.submit_scorecard(
         scorecard_id=scorecard.pk,
         actor=world.users["interviewer"],

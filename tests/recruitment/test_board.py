@@ -138,7 +138,8 @@ def call(client, endpoint, world):
         "file": ("get", url("file", application.pk, "cv"), None),
         "move": ("post", url("move", application.pk), {"status": "shortlisted", "reason": "Revoir le dossier"}),
         "bulk_reject": ("post", url("bulk_reject", opening.pk),
-                        {"applications": [world["received"].pk], "reason": "Profil éloigné", "message": "none"}),
+                        {"applications": [world["received"].pk], "reason": "Profil éloigné", "message": "none",
+                         "confirm": "1"}),
         "undo": ("post", url("undo"), {"batch": world["batch"]}),
         "close": ("post", url("close", opening.pk), {"state": "filled", "confirm": "on"}),
         "schedule": ("post", url("schedule", application.pk),
@@ -461,6 +462,17 @@ def test_bulk_reject_then_undo_restores_statuses_and_keeps_events(client, openin
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url("bulk_reject", opening.pk),
                                {"applications": [first.pk, second.pk], "reason": "Profil éloigné", "message": "send"})
+    # first the step that names what will happen; nothing is done yet
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Vous allez refuser 2 candidatures" in html and str(first.candidate) in html and str(second.candidate) in html
+    assert str(untouched.candidate) not in html and "2 messages partiront après le refus." in html
+    assert 'name="confirm" value="1"' in html and mail.outbox == []
+    assert Application.objects.filter(status="rejected").count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("bulk_reject", opening.pk),
+                               {"applications": [first.pk, second.pk], "reason": "Profil éloigné", "message": "send",
+                                "confirm": "1"})
     assert response.status_code == 302
     statuses = dict(Application.objects.values_list("pk", "status"))
     assert (statuses[first.pk], statuses[second.pk], statuses[untouched.pk]) == ("rejected", "rejected", "received")
@@ -485,8 +497,11 @@ def test_bulk_reject_without_message_sends_nothing(client, openings, recruiter, 
     application = make_application(openings["open"])
     client.force_login(recruiter)
     with django_capture_on_commit_callbacks(execute=True):
+        html = client.post(url("bulk_reject", openings["open"].pk),
+                           {"applications": [application.pk], "reason": "Hors profil", "message": "none"}).content.decode()
+        assert "Aucun message ne sera envoyé." in html
         client.post(url("bulk_reject", openings["open"].pk),
-                    {"applications": [application.pk], "reason": "Hors profil", "message": "none"})
+                    {"applications": [application.pk], "reason": "Hors profil", "message": "none", "confirm": "1"})
     assert Application.objects.get(pk=application.pk).status == ApplicationStatus.REJECTED
     assert mail.outbox == []
 
@@ -507,7 +522,7 @@ def test_bulk_reject_cannot_reach_another_openings_applications(client, openings
     foreign = make_application(openings["internal"])
     client.force_login(recruiter)
     response = client.post(url("bulk_reject", openings["open"].pk),
-                           {"applications": [foreign.pk], "reason": "Hors profil", "message": "none"})
+                           {"applications": [foreign.pk], "reason": "Hors profil", "message": "none", "confirm": "1"})
     assert response.status_code == 200
     assert Application.objects.get(pk=foreign.pk).status == ApplicationStatus.RECEIVED
 
@@ -537,9 +552,13 @@ def test_close_opening_cancels_remaining_applications_and_blocks_moves(client, o
     hired = make_application(opening, status=ApplicationStatus.HIRED)
     client.force_login(recruiter)
 
-    html = client.post(url("close", opening.pk), {"state": "filled"}).content.decode()
-    assert "Cochez la case pour confirmer la clôture." in html
+    response = client.post(url("close", opening.pk), {"state": "filled"})  # the step that says what will happen
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "2 candidatures encore en cours seront annulées." in html and "Poste pourvu" in html
+    assert "Clôturer et annuler 2 candidatures" in html and 'name="confirm" value="1"' in html
     assert type(opening).objects.get(pk=opening.pk).recruitment_state == OpeningState.OPEN
+    assert Application.objects.get(pk=active[0].pk).status == ApplicationStatus.RECEIVED
 
     response = client.post(url("close", opening.pk), {"state": "filled", "confirm": "on"}, follow=True)
     assert "2 candidatures en cours annulées" in response.content.decode()

@@ -197,6 +197,24 @@ def test_interviews_with_the_demo_interviewer_and_scorecards(seeded):
 
 
 @pytest.mark.django_db
+def test_the_interviewer_has_a_scorecard_to_fill_for_an_interview_held(seeded):
+    pending = selectors.scorecards_of(user("interviewer")).filter(submitted_at__isnull=True)
+    assert any(card.interview_at is not None and card.interview_at <= timezone.now() for card in pending)
+
+
+@pytest.mark.django_db
+def test_demo_openings_spread_over_several_directions(seeded):
+    from cms.models import OrgUnit
+    from recruitment.models import JobOpeningPage
+    from recruitment.pages import Directions
+
+    directions = Directions(JobOpeningPage.objects.live())
+    in_directory = OrgUnit.objects.filter(kind="direction").count()  # the test directory is small
+    assert len(directions.list) >= min(3, in_directory) >= 2
+    assert all(unit.kind == "direction" for unit in directions.list)
+
+
+@pytest.mark.django_db
 def test_decisions_and_beyond_have_every_scorecard_in(seeded):
     beyond = Application.objects.filter(status__in=[S.DECISION, S.OFFER, S.HIRED, S.OFFER_DECLINED])
     assert beyond.exists()

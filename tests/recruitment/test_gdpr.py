@@ -146,15 +146,21 @@ def test_export_my_data_as_json(client, openings, job_index, org, applied, recru
 # --- erasure --------------------------------------------------------------------------------
 
 
-def test_erasure_needs_the_confirmation_box(client, applied):
+def test_erasure_first_names_what_will_be_erased(client, applied):
     application, token = applied
     response = client.post(self_service_url(token), {"action": "erase"})
-    assert response.status_code == 400
+    assert response.status_code == 200
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
     html = response.content.decode()
-    assert "Cochez la case pour confirmer l&#x27;effacement de vos données." in html
-    assert 'href="#id_confirm"' in html
-    application.candidate.refresh_from_db()
-    assert application.candidate.anonymised_at is None
+    candidate = application.candidate
+    assert "<h1>Confirmer l'effacement de mes données</h1>" in html
+    assert str(candidate) in html and candidate.email in html
+    assert application.reference in html and application.opening.title in html
+    assert "1 candidature est concernée" in html and "2 documents (CV et lettres) seront supprimés" in html
+    assert "1 candidature en cours sera retirée." in html
+    assert 'name="confirm" value="1"' in html
+    candidate.refresh_from_db()
+    assert candidate.anonymised_at is None and Application.objects.get(pk=application.pk).cv
 
 
 def test_erase_my_data(client, openings, job_index, org, applied, private_files):
@@ -167,7 +173,10 @@ def test_erase_my_data(client, openings, job_index, org, applied, private_files)
     bob, _t = apply_directly(other_opening, first_name="Bob", email="bob@example.org", phone="06 12 34 56 78")
     assert bob.candidate.duplicate_of_id == candidate.pk  # matched on the phone only
 
-    response = client.post(self_service_url(token), {"action": "erase", "confirm": "on"})
+    preview = client.post(self_service_url(token), {"action": "erase"}).content.decode()
+    assert "2 candidatures sont concernées" in preview and "Poste ER-2" in preview
+    assert mine.reference in preview and bob.reference not in preview
+    response = client.post(self_service_url(token), {"action": "erase", "confirm": "1"})
     assert response.status_code == 302 and response["Location"] == reverse("recruitment:erased")
     assert "Vos données ont été effacées" in client.get(response["Location"]).content.decode()
 

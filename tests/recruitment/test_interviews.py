@@ -151,8 +151,14 @@ def test_only_managers_schedule_and_not_on_closed_things(openings, recruiter, ju
     assert not Interview.objects.exists()
 
 
+def held(application):
+    """The application's interviews took place yesterday (a scorecard waits for its interview)."""
+    Interview.objects.filter(application=application).update(starts_at=timezone.now() - timedelta(days=1))
+
+
 def test_a_second_interview_keeps_existing_scorecards(openings, recruiter, jury, shortlisted):
     schedule(shortlisted, recruiter, jury[:1])
+    held(shortlisted)
     submit(Scorecard.objects.get(interviewer=jury[0]))
     schedule(shortlisted, recruiter, jury, days=6)
     cards = Scorecard.objects.filter(application=shortlisted)
@@ -166,6 +172,7 @@ def test_a_second_interview_keeps_existing_scorecards(openings, recruiter, jury,
 @pytest.fixture
 def scheduled(openings, recruiter, jury, shortlisted):
     schedule(shortlisted, recruiter, jury)
+    held(shortlisted)
     return {user.username: Scorecard.objects.get(application=shortlisted, interviewer=user) for user in jury}
 
 

@@ -254,7 +254,7 @@ def test_closed_opening_says_closed_and_has_no_jsonld(client, openings):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Cette offre est close" in html
-    assert "La date limite de candidature" in html
+    assert "Les candidatures sont closes : la date limite était le" in html
     assert "application/ld+json" not in html
     assert 'enctype="multipart/form-data"' not in html  # no application form
 
@@ -417,7 +417,7 @@ def test_second_application_to_the_same_opening_is_a_conflict_shown_as_a_message
 def test_applying_to_a_closed_opening_is_refused(client, openings):
     response = client.post(apply_url(openings["closed"]), form_data())
     assert response.status_code == 409
-    assert "La date limite de candidature" in response.content.decode()
+    assert "Les candidatures sont closes : la date limite était le" in response.content.decode()
     assert not Application.objects.exists()
 
 
