@@ -48,8 +48,17 @@ class RequestBodyLimitMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
+    @staticmethod
+    def limit_for(request):
+        """``MAX_REQUEST_BODY_BYTES``, or the larger limit ``REQUEST_BODY_LIMITS`` gives the
+        path's prefix (the admin's package import takes zips up to ``PACKAGE_UPLOAD_MAX_BYTES``)."""
+        for prefix, limit in getattr(settings, "REQUEST_BODY_LIMITS", {}).items():
+            if request.path.startswith(prefix):
+                return int(limit)
+        return int(getattr(settings, "MAX_REQUEST_BODY_BYTES", DEFAULT_MAX_REQUEST_BODY_BYTES))
+
     def __call__(self, request):
-        limit = int(getattr(settings, "MAX_REQUEST_BODY_BYTES", DEFAULT_MAX_REQUEST_BODY_BYTES))
+        limit = self.limit_for(request)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

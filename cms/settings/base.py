@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "learning.apps.LearningConfig",
     "appraisal.apps.AppraisalConfig",
     "recruitment.apps.RecruitmentConfig",
+    "xapi.apps.XapiConfig",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -103,6 +104,11 @@ MIDDLEWARE = [
 
 # Largest request body accepted (bytes); the reverse proxy sets the same limit.
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 12 * 1024 * 1024, minimum=1)
+# Content packages (docs/packages.md): the admin's import page takes zips up to this size
+# (the reverse proxy must allow it on that path too, docs/deployment.md); larger than
+# PACKAGE_INLINE_MAX_BYTES, they are imported by a background task.
+PACKAGE_UPLOAD_MAX_BYTES = env_int("PACKAGE_UPLOAD_MAX_BYTES", 2 * 1024**3, minimum=1)
+REQUEST_BODY_LIMITS = {"/admin/formations/paquets/importer/": PACKAGE_UPLOAD_MAX_BYTES}
 
 # Reverse proxies in front of the application that append to X-Forwarded-For (cms.net.client_ip).
 # 0: the header is ignored and REMOTE_ADDR is the client. See docs/deployment.md.
@@ -333,7 +339,7 @@ from csp.constants import NONE, SELF  # noqa: E402
 
 # Wagtail's admin and the API docs need inline scripts; the policy covers the public site.
 CONTENT_SECURITY_POLICY = {
-    "EXCLUDE_URL_PREFIXES": ("/admin/", "/django-admin/", "/api/v1/docs/", "/api/v1/redoc/"),
+    "EXCLUDE_URL_PREFIXES": ("/admin/", "/django-admin/", "/api/v1/docs/", "/api/v1/redoc/", "/xapi/"),
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
@@ -363,3 +369,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
     "loggers": {"parcours.audit": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+# --- xAPI LRS (xapi app, docs/xapi.md): the largest page of a statement query (limit=0 or more
+# asks for this many). /xapi/ answers JSON to other origins (CORS) and is left out of the CSP above.
+XAPI_STATEMENTS_MAX_LIMIT = env_int("XAPI_STATEMENTS_MAX_LIMIT", 500, minimum=1)

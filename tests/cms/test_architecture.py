@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("cms", "learning", "appraisal", "recruitment", "themes")
+APPS = ("cms", "learning", "appraisal", "recruitment", "themes", "xapi")
 
 # A workflow record's state written by attribute, by ``update(state=...)`` or ``update(**values)``.
 STATE_WRITE = re.compile(

@@ -542,3 +542,14 @@ def test_too_many_multipart_fields_answer_json_400_on_the_api(chain):
     response = client.post("/api/v1/me/enrollments/", {f"f{i}": "x" for i in range(1200)})
     assert response.status_code == 400
     assert is_json(response)
+
+
+@pytest.mark.django_db
+@override_settings(MAX_REQUEST_BODY_BYTES=1000, REQUEST_BODY_LIMITS={"/admin/formations/paquets/importer/": 5000})
+def test_the_package_import_page_has_its_own_larger_limit():
+    """A SCORM zip is larger than any form: the import page takes up to its own limit, and
+    only that page."""
+    body = {"pad": "x" * 2000}
+    assert Client().post("/admin/formations/paquets/importer/", body).status_code != 413  # the view decides
+    assert Client().post("/admin/formations/paquets/importer/", {"pad": "x" * 6000}).status_code == 413
+    assert Client().post("/admin/pages/1/edit/", body).status_code == 413

@@ -1,0 +1,247 @@
+"""Reads of the LRS that depend on the caller: what statements a principal may see, the
+statement query with its filters (Part Three 2.1.3) and StatementRef rules, the output formats,
+the Person and Activity objects. Every read runs a fixed number of queries."""
+
+import copy
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Q
+
+from xapi import validation
+from xapi.models import Activity, Statement, StatementActivity, StatementAgent, StatementAttachment
+from xapi.validation import IFI_KEYS, digest
+
+STATEMENT_REF_DEPTH = 3  # a targets b targets c targets d: all match when d does
+
+
+@dataclass
+class StatementQuery:
+    agent_key: str | None = None
+    related_agents: bool = False
+    verb_key: str | None = None
+    activity_key: str | None = None
+    related_activities: bool = False
+    registration: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    ascending: bool = False
+    limit: int = 0
+    after: tuple | None = None  # (stored, pk) of the last row of the previous page
+    extra: dict = field(default_factory=dict)
+
+
+def statements_visible_to(principal):
+    queryset = Statement.objects.all()
+    if principal.scope_key:
+        queryset = queryset.filter(actor_key=principal.scope_key)
+    return queryset
+
+
+def get_statement(principal, statement_id, *, voided):
+    """The statement ``statement_id`` if visible; a voided one only when asked by ``voidedStatementId``."""
+    return statements_visible_to(principal).filter(statement_id=statement_id, voided=voided).first()
+
+
+def _filter_condition(query):
+    condition = Q()
+    if query.agent_key:
+        agents = StatementAgent.objects.filter(agent_key=query.agent_key)
+        if not query.related_agents:
+            agents = agents.filter(direct=True)
+        condition &= Q(pk__in=agents.values("statement_id"))
+    if query.verb_key:
+        condition &= Q(verb_key=query.verb_key)
+    if query.activity_key:
+        activities = StatementActivity.objects.filter(activity_key=query.activity_key)
+        if not query.related_activities:
+            activities = activities.filter(direct=True)
+        condition &= Q(pk__in=activities.values("statement_id"))
+    if query.registration:
+        condition &= Q(registration=query.registration)
+    return condition
+
+
+def query_statements(principal, query, max_limit):
+    """(rows, has_more): one query, whatever the page size."""
+    condition = _filter_condition(query)
+    if condition:
+        # Part Three 2.1.3.s3: a statement targeting (StatementRef) a matching statement matches.
+        matching = condition
+        for _level in range(STATEMENT_REF_DEPTH):
+            targets = Statement.objects.filter(matching).values("statement_id")
+            matching = condition | Q(object_statement_id__in=targets)
+        condition = matching
+    queryset = statements_visible_to(principal).filter(condition, voided=False)
+    if query.since is not None:
+        queryset = queryset.filter(stored__gt=query.since)
+    if query.until is not None:
+        queryset = queryset.filter(stored__lte=query.until)
+    if query.after is not None:
+        stored, pk = query.after
+        if query.ascending:
+            queryset = queryset.filter(Q(stored__gt=stored) | Q(stored=stored, pk__gt=pk))
+        else:
+            queryset = queryset.filter(Q(stored__lt=stored) | Q(stored=stored, pk__lt=pk))
+    ordering = ("stored", "pk") if query.ascending else ("-stored", "-pk")
+    limit = min(query.limit or max_limit, max_limit)
+    rows = list(queryset.order_by(*ordering).only("pk", "data", "stored")[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def attachments_for(statements):
+    """The stored raw attachments the statements reference, in one query: ``[(sha2, content_type, bytes)]``."""
+    hashes = []
+    for data in statements:
+        for body in (data, data["object"] if data["object"].get("objectType") == "SubStatement" else None):
+            for attachment in (body or {}).get("attachments", []):
+                sha2 = attachment["sha2"].lower()
+                if sha2 not in hashes:
+                    hashes.append(sha2)
+    if not hashes:
+        return []
+    rows = {a.sha2: a for a in StatementAttachment.objects.filter(sha2__in=hashes)}
+    return [(sha2, rows[sha2].content_type, bytes(rows[sha2].content)) for sha2 in hashes if sha2 in rows]
+
+
+# --- formats ---------------------------------------------------------------------------------
+
+
+def _agents_ids(node):
+    if isinstance(node, dict) and (node.get("objectType") == "Group" or any(k in node for k in IFI_KEYS)):
+        return validation.ifi_only(node)
+    return node
+
+
+def _ids_body(body):
+    body["actor"] = _agents_ids(body["actor"])
+    body["verb"] = {"id": body["verb"]["id"]}
+    obj = body["object"]
+    kind = obj.get("objectType", "Activity")
+    if kind == "Activity":
+        body["object"] = {"objectType": "Activity", "id": obj["id"]}
+    elif kind in ("Agent", "Group"):
+        body["object"] = _agents_ids(obj)
+    elif kind == "SubStatement":
+        _ids_body(obj)
+    context = body.get("context")
+    if context:
+        for key in ("instructor", "team"):
+            if key in context:
+                context[key] = _agents_ids(context[key])
+        for key, items in context.get("contextActivities", {}).items():
+            context["contextActivities"][key] = [{"objectType": "Activity", "id": item["id"]} for item in items]
+    if "authority" in body:
+        body["authority"] = _agents_ids(body["authority"])
+
+
+def parse_accept_language(header):
+    """Language ranges by preference (RFC 2616 14.4)."""
+    ranges = []
+    for position, item in enumerate((header or "").split(",")[:32]):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            ranges.append((-quality, position, tag.strip().lower()))
+    return [tag for _q, _p, tag in sorted(ranges)]
+
+
+def pick_language(language_map, preferences):
+    """The one entry of ``language_map`` that best matches the preferences (or the first one)."""
+    if not isinstance(language_map, dict) or not language_map:
+        return language_map
+    lowered = {tag.lower(): tag for tag in language_map}
+    for wanted in preferences:
+        if wanted == "*":
+            break
+        if wanted in lowered:
+            tag = lowered[wanted]
+            return {tag: language_map[tag]}
+        for candidate_lower, tag in lowered.items():
+            if candidate_lower.startswith(wanted + "-") or wanted.startswith(candidate_lower + "-"):
+                return {tag: language_map[tag]}
+    tag = next(iter(language_map))
+    return {tag: language_map[tag]}
+
+
+def _canonical_definition(definition, preferences):
+    definition = copy.deepcopy(definition)
+    for key in ("name", "description"):
+        if key in definition:
+            definition[key] = pick_language(definition[key], preferences)
+    for key in validation.COMPONENT_LISTS:
+        for component in definition.get(key, []):
+            if "description" in component:
+                component["description"] = pick_language(component["description"], preferences)
+    return definition
+
+
+def _canonical_activity(item, canonical, preferences):
+    definition = canonical.get(digest(item["id"]), item.get("definition"))
+    out = {"objectType": "Activity", "id": item["id"]}
+    if definition:
+        out["definition"] = _canonical_definition(definition, preferences)
+    return out
+
+
+def _canonical_body(body, canonical, preferences):
+    if "display" in body["verb"]:
+        body["verb"]["display"] = pick_language(body["verb"]["display"], preferences)
+    obj = body["object"]
+    kind = obj.get("objectType", "Activity")
+    if kind == "Activity":
+        body["object"] = _canonical_activity(obj, canonical, preferences)
+    elif kind == "SubStatement":
+        _canonical_body(obj, canonical, preferences)
+    for key, items in body.get("context", {}).get("contextActivities", {}).items():
+        body["context"]["contextActivities"][key] = [_canonical_activity(i, canonical, preferences) for i in items]
+
+
+def format_statements(statements, fmt, accept_language=""):
+    """The statements (stored dicts) in the ``exact``, ``ids`` or ``canonical`` format; canonical
+    reads the canonical activity definitions in one query."""
+    if fmt == "exact":
+        return statements
+    out = copy.deepcopy(statements)
+    if fmt == "ids":
+        for data in out:
+            _ids_body(data)
+        return out
+    from xapi.services import defined_activities
+
+    keys = {digest(item["id"]) for data in out for item in defined_activities(data)}
+    canonical = dict(Activity.objects.filter(key__in=keys).values_list("key", "definition")) if keys else {}
+    preferences = parse_accept_language(accept_language)
+    for data in out:
+        _canonical_body(data, canonical, preferences)
+    return out
+
+
+# --- Activities and Agents resources -------------------------------------------------------------
+
+
+def activity_object(activity_id):
+    """The canonical Activity object (Part Three 2.5); just the id when the LRS knows no definition."""
+    row = Activity.objects.filter(key=digest(activity_id)).only("definition").first()
+    out = {"objectType": "Activity", "id": activity_id}
+    if row is not None and row.definition:
+        out["definition"] = row.definition
+    return out
+
+
+def person_object(agent):
+    """The Person object of ``agent`` (Part Three 2.4): Parcours links no personas together, so
+    it holds what the request gave (name, identifier) as one-item arrays."""
+    person = {"objectType": "Person"}
+    if "name" in agent:
+        person["name"] = [agent["name"]]
+    for key in IFI_KEYS:
+        if key in agent:
+            person[key] = [agent[key]]
+    return person
