@@ -1,6 +1,6 @@
 """Reads of the appraisal app that depend on who asks (confidentiality)."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from appraisal import deadlines
 from appraisal.choices import AppraisalState as S
@@ -31,6 +31,23 @@ def campaigns_visible_to(user):
     return Campaign.objects.filter(
         Q(appraisals__agent=agent) | Q(appraisals__evaluator=agent) | Q(appraisals__reviewer=agent)
     ).distinct()
+
+
+def campaign_visible_to(user, campaign_id):
+    """The campaign ``campaign_id`` if the caller may read appraisals of it, else None: one
+    campaign of ``campaigns_visible_to`` (HR and view_all holders any; others one where they
+    hold an appraisal as agent, evaluator, delegate or reviewer), tested with EXISTS rather
+    than DISTINCT. One query (plus the caller's agent profile, cached on the user)."""
+    campaigns = Campaign.objects.filter(pk=campaign_id)
+    if can_view_all(user):
+        return campaigns.first()
+    agent = agent_for_user(user)
+    if agent is None:
+        return None
+    theirs = Appraisal.objects.filter(campaign=OuterRef("pk")).filter(
+        Q(agent=agent) | Q(evaluator=agent) | Q(reviewer=agent)
+    )
+    return campaigns.filter(Exists(theirs)).first()
 
 
 def evaluator_queue(agent):

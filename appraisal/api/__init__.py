@@ -1,1 +1,1 @@
-"""Appraisal API of the appraisal app (``/api/v1/``: campaigns, appraisals, workflow actions, PDF)."""
+"""Appraisal API of the appraisal app (``/api/v1/``: campaigns and their frozen templates, appraisals, workflow actions, PDF)."""

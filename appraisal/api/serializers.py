@@ -17,6 +17,7 @@ from rest_framework import serializers
 
 from appraisal import content, permissions
 from appraisal.actions import ACTIONS, USER_ACTIONS, allowed_actions
+from appraisal.blocks import TemplateSectionsBlock
 from appraisal.choices import AppraisalState, CampaignStatus, ObjectiveStatus, RevisionState
 from cms.api.serializers import OrgUnitRefSerializer
 
@@ -347,3 +348,209 @@ class AppraisalActionRequestSerializer(serializers.Serializer):
     def get_fields(self):
         names = dict.fromkeys(name for params in ACTION_PARAMS.values() for name in params)
         return {name: _api_field(name) for name in names}
+
+
+# --- the campaign's frozen template (GET campaigns/{id}/template/) ---------------------------------------
+#
+# What a client needs to fill ``answers`` of ``PATCH appraisals/{id}/content/``, read from the
+# same parse of the frozen template as the validator (``appraisal.content``): the sections
+# listed are exactly those the validator knows, the criteria and levels exactly the ids it
+# accepts.
+
+# How each kind's answer is written (see appraisal/content.py).
+ANSWER_TYPES = {
+    **dict.fromkeys(sorted(content.TEXT_KINDS), "text"),
+    "criteria_grid": "by_criterion",
+    "results": "by_objective",
+    "objectives": "rows",
+    "training_needs": "rows",
+    "agent_observations": "observations",
+}
+ANSWER_TYPE_HELP = _(
+    "Forme de la réponse sous answers[id de la section] : text, une chaîne ; by_criterion, "
+    "{id de critère: entrée} ; by_objective, {id d'un objectif de objectives.assessed de l'entretien "
+    "(GET appraisals/{id}/): entrée} ; rows, une liste d'entrées ; observations, jamais dans answers : "
+    "l'agent écrit le champ observations. Les champs d'une entrée sont décrits par entry_fields."
+)
+ENTRY_TYPES = ["string", "date", "integer", "choice"]
+
+
+def section_kinds():
+    """(kind, label) of every section kind of a template, in the template block's order."""
+    return [(kind, block.meta.label) for kind, block in TemplateSectionsBlock.base_blocks.items()]
+
+
+def section_required(kind, spec):
+    """Required to notify: the overall appraisal and the free-text themes marked required
+    (the rule of ``workflow.missing_required_sections``)."""
+    return kind == "overall" or (kind == "free_text" and bool(spec.get("required")))
+
+
+def _items(raw):
+    """Levels of a scale or criteria of a grid: the ids and labels the validator reads
+    (``content._item_ids``), with their descriptions, in order."""
+    labels = content._item_ids(raw)
+    descriptions = {
+        item["id"]: item.get("value", {}).get("description") or ""
+        for item in (raw if isinstance(raw, list) else [])
+        if isinstance(item, dict) and item.get("id") in labels and isinstance(item.get("value"), dict)
+    }
+    return [
+        {"id": item_id, "label": label, "description": str(descriptions.get(item_id, ""))}
+        for item_id, label in labels.items()
+    ]
+
+
+def _field(name, field_type, help_text, *, required=False, nullable=False, max_length=None, choices=None):
+    return {
+        "name": name,
+        "type": field_type,
+        "required": required,
+        "nullable": nullable,
+        "max_length": max_length,
+        "choices": choices,
+        "help_text": str(help_text),
+    }
+
+
+def _comment_field(help_text):
+    return _field("comment", "string", help_text, max_length=content.MAX_TEXT)
+
+
+def _entry_fields(kind, scale):
+    """The fields of one entry of a section's answer (None for text kinds)."""
+    if kind == "criteria_grid":
+        return [
+            _field(
+                "level", "choice", _("Identifiant d'un niveau de l'échelle (scale) ; chaîne vide : non apprécié."),
+                choices=[{"value": level["id"], "label": level["label"]} for level in scale],
+            ),
+            _comment_field(_("Commentaire sur le critère.")),
+        ]
+    if kind == "results":
+        return [
+            _field(
+                "status", "choice", _("Résultat de l'objectif ; chaîne vide : non renseigné."),
+                choices=[{"value": value, "label": str(label)} for value, label in ObjectiveStatus.choices],
+            ),
+            _comment_field(_("Commentaire sur le résultat.")),
+        ]
+    if kind == "objectives":
+        return [
+            _field(
+                "title", "string", _("Intitulé de l'objectif (obligatoire dans une ligne non vide)."),
+                required=True, max_length=content.MAX_TITLE,
+            ),
+            _field("indicators", "string", _("Indicateurs de réussite."), max_length=content.MAX_TEXT),
+            _field("due_on", "date", _("Échéance, date AAAA-MM-JJ ; chaîne vide : sans échéance.")),
+        ]
+    if kind == "training_needs":
+        return [
+            _field(
+                "course",
+                "integer",
+                _("Identifiant d'une formation publiée du catalogue (GET courses/) ; null : aucune."),
+                nullable=True,
+            ),
+            _field("text", "string", _("Besoin exprimé."), max_length=content.MAX_TEXT),
+        ]
+    return None
+
+
+def describe_sections(snapshot):
+    """The sections of a frozen template, in order, as ``CampaignTemplateSectionSerializer``
+    reads them. Pure: no query, whatever the number of sections."""
+    labels = dict(section_kinds())
+    out = []
+    for sid, kind, spec in content.template_sections(snapshot):
+        grid = kind == "criteria_grid"
+        scale = _items(spec.get("scale")) if grid else None
+        answer_type = ANSWER_TYPES[kind]
+        out.append(
+            {
+                "id": sid,
+                "kind": kind,
+                "kind_label": str(labels.get(kind, kind)),
+                "title": content._title(spec, sid),
+                "help_text": str(spec.get("help_text") or ""),
+                "required": section_required(kind, spec),
+                "answer_type": answer_type,
+                "max_length": content.MAX_TEXT if answer_type in ("text", "observations") else None,
+                "max_rows": content.MAX_ROWS if answer_type == "rows" else None,
+                "scale": scale,
+                "criteria": _items(spec.get("criteria")) if grid else None,
+                "comment": bool(spec.get("comment", True)) if grid else None,
+                "entry_fields": _entry_fields(kind, scale),
+            }
+        )
+    return out
+
+
+class TemplateItemSerializer(serializers.Serializer):
+    """A level of a scale or a criterion of a grid."""
+
+    id = serializers.CharField(help_text=_("Identifiant stable, celui qu'attend answers."))
+    label = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+
+
+class TemplateChoiceSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+
+
+class TemplateEntryFieldSerializer(serializers.Serializer):
+    """One field of an entry (a criterion's appreciation, an objective's result, a row)."""
+
+    name = serializers.CharField()
+    type = serializers.ChoiceField(
+        choices=ENTRY_TYPES,
+        help_text=_("string ; date (AAAA-MM-JJ) ; integer ; choice (une des valeurs de choices)."),
+    )
+    required = serializers.BooleanField(help_text=_("Obligatoire dans chaque entrée non vide."))
+    nullable = serializers.BooleanField(help_text=_("null accepté."))
+    max_length = serializers.IntegerField(allow_null=True, help_text=_("Longueur maximale (chaînes)."))
+    choices = TemplateChoiceSerializer(
+        many=True, allow_null=True, help_text=_("Valeurs possibles (type choice) ; la chaîne vide efface la valeur.")
+    )
+    help_text = serializers.CharField()
+
+
+class CampaignTemplateSectionSerializer(serializers.Serializer):
+    """A section of the frozen template: its answer is ``answers[id]`` (except
+    ``agent_observations``: the agent's ``observations``)."""
+
+    id = serializers.CharField(help_text=_("Identifiant de la section : la clé de answers."))
+    kind = serializers.ChoiceField(choices=section_kinds())
+    kind_label = serializers.CharField(help_text=_("Libellé du type de section."))
+    title = serializers.CharField()
+    help_text = serializers.CharField(allow_blank=True, help_text=_("Consigne de la section ; vide si aucune."))
+    required = serializers.BooleanField(help_text=_("À remplir avant de notifier le compte rendu."))
+    answer_type = serializers.ChoiceField(
+        choices=["text", "by_criterion", "by_objective", "rows", "observations"], help_text=ANSWER_TYPE_HELP
+    )
+    max_length = serializers.IntegerField(allow_null=True, help_text=_("text, observations : longueur maximale."))
+    max_rows = serializers.IntegerField(allow_null=True, help_text=_("rows : nombre maximal de lignes."))
+    scale = TemplateItemSerializer(
+        many=True, allow_null=True, help_text=_("criteria_grid : les niveaux de l'échelle, du plus bas au plus haut.")
+    )
+    criteria = TemplateItemSerializer(many=True, allow_null=True, help_text=_("criteria_grid : les critères."))
+    comment = serializers.BooleanField(
+        allow_null=True, help_text=_("criteria_grid : un commentaire par critère est attendu.")
+    )
+    entry_fields = TemplateEntryFieldSerializer(
+        many=True,
+        allow_null=True,
+        help_text=_("by_criterion, by_objective, rows : les champs d'une entrée ; null sinon."),
+    )
+
+
+class CampaignTemplateSerializer(serializers.Serializer):
+    campaign = CampaignRefSerializer()
+    frozen = serializers.BooleanField(
+        help_text=_(
+            "Vrai : le modèle figé au lancement de la campagne, celui contre lequel le contenu est vérifié. "
+            "Faux (campagne pas encore lancée) : aperçu du modèle actuel, qui peut encore changer."
+        )
+    )
+    sections = CampaignTemplateSectionSerializer(many=True, help_text=_("Les sections, dans l'ordre du compte rendu."))

@@ -8,6 +8,7 @@ from cms import converters  # noqa: F401  (registers <id:…>)
 urlpatterns = [
     path("campaigns/", views.CampaignListView.as_view(), name="api-campaigns"),
     path("campaigns/<id:id>/progress/", views.CampaignProgressView.as_view(), name="api-campaign-progress"),
+    path("campaigns/<id:id>/template/", views.CampaignTemplateView.as_view(), name="api-campaign-template"),
     path("appraisals/", views.AppraisalListView.as_view(), name="api-appraisals"),
     path("appraisals/<id:id>/", views.AppraisalDetailView.as_view(), name="api-appraisal"),
     path("appraisals/<id:id>/content/", views.AppraisalContentView.as_view(), name="api-appraisal-content"),

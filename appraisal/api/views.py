@@ -30,6 +30,8 @@ from appraisal.api.serializers import (
     Caller,
     CampaignProgressSerializer,
     CampaignSerializer,
+    CampaignTemplateSerializer,
+    describe_sections,
 )
 from appraisal.choices import AppraisalState
 from appraisal.models import Appraisal, AppraisalTransition, AppraisalVersion, Campaign, Objective
@@ -184,6 +186,40 @@ class CampaignProgressView(APIView):
             "totals": totals,
         }
         return Response(CampaignProgressSerializer(data).data)
+
+
+def template_of(campaign):
+    """(sections, frozen): the snapshot frozen at launch; before launch, what the launch would
+    freeze now (``services.freeze_template``: the template's latest revision)."""
+    if campaign.template_snapshot:
+        return campaign.template_snapshot, True
+    template = campaign.template
+    revision = template.latest_revision
+    source = revision.as_object() if revision is not None else template
+    return list(source.sections.raw_data), False
+
+
+class CampaignTemplateView(APIView):
+    """The campaign's frozen template: its sections in order, with what a client needs to
+    write ``answers`` in ``PATCH appraisals/{id}/content/`` (criteria and scale levels of a
+    grid, fields of each entry or row, limits), read from the snapshot the content is
+    validated against. For whoever may read appraisals of the campaign (HR and view_all
+    holders; agents, evaluators, delegates and reviewers who hold one in it); 404 for others,
+    as for a campaign that does not exist. A constant number of queries, whatever the number
+    of sections (the snapshot is a column of the campaign)."""
+
+    @extend_schema(
+        operation_id="campaigns_template",
+        parameters=[CAMPAIGN_ID],
+        responses={200: CampaignTemplateSerializer, **errors(401, 404)},
+    )
+    def get(self, request, id):
+        campaign = selectors.campaign_visible_to(request.user, id)
+        if campaign is None:
+            raise exceptions.NotFound(_("Cette campagne n'existe pas ou ne vous est pas accessible."))
+        snapshot, frozen = template_of(campaign)
+        data = {"campaign": campaign, "frozen": frozen, "sections": describe_sections(snapshot)}
+        return Response(CampaignTemplateSerializer(data).data)
 
 
 # --- appraisals --------------------------------------------------------------------------------------------
