@@ -26,7 +26,7 @@ import secrets
 from datetime import timedelta
 from itertools import islice
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -37,9 +37,10 @@ from cms.actions import BaseAction, Transition, TransitionTable, action_executed
 from cms.dates import add_months
 from cms.exceptions import Conflict
 from learning import permissions
-from learning.choices import OPEN_STATUSES, EnrollmentSource, EnrollmentStatus, EventSource
+from learning.choices import OPEN_STATUSES, AttemptStatus, EnrollmentSource, EnrollmentStatus, EventSource
 from learning.grading import grade
-from learning.models import Enrollment, EnrollmentEvent, LessonProgress, QuizAttempt
+from learning.models import Enrollment, EnrollmentEvent, LessonProgress, PackageAttempt, QuizAttempt
+from learning.packages import runtime
 from learning.permissions import AGENT, HR, MANAGER
 from learning.progress import course_progress, live_step_classes
 
@@ -276,6 +277,196 @@ class OpenStep(EnrollmentAction):
         self.obj.last_step_id = self.step.pk
         if self.obj.status in self.table.sources_of("start"):
             self.start()
+
+
+# --- package steps (SCORM) --------------------------------------------------------------------
+
+#: The Wagtail log action written when HR resets a package attempt (label in admin_attempts).
+PACKAGE_ATTEMPT_RESET = "learning.package_attempt_reset"
+
+
+def new_beacon_nonce():
+    return secrets.token_hex(16)
+
+
+class StartPackageAttempt(EnrollmentAction):
+    """An enrolled agent launches a package step: the attempt to play (``self.attempt``).
+
+    Resumes the open attempt (on the package version it began with); after a finished one,
+    opens the next attempt when the step's policy allows it (``allows_new_attempt``), else
+    returns the finished one (played in review mode). Opens the step like ``OpenStep``.
+    A launch is a new session: time left pending by a session that ended without a
+    terminate is added to the totals (``runtime.close_sessions``)."""
+
+    name = "start_package_attempt"
+    label = gettext_lazy("Commencer le module")
+    closed_message = RecordStepResult.closed_message
+
+    def __init__(self, enrollment, *, user, step, **kwargs):
+        super().__init__(enrollment, user=user, source=step.event_source, **kwargs)
+        self.step = step
+        self.attempt = None
+        self.created = False
+
+    def guard(self):
+        if self.obj.status not in OPEN_STATUSES:
+            raise Conflict(str(self.closed_message))
+
+    def apply(self):
+        step = self.step
+        attempts = list(
+            PackageAttempt.objects.filter(enrollment=self.obj, step=step).select_related("package").order_by("-number")
+        )
+        counted = [a for a in attempts if a.status != AttemptStatus.RESET]
+        last = counted[0] if counted else None
+        if last is not None and not runtime.is_finished(last):
+            self.attempt = last
+            if runtime.close_sessions(last):
+                last.save(update_fields=["scos", "total_seconds", "updated_at"])
+        elif last is None or step.allows_new_attempt(last.status, len(counted)):
+            if step.package_id is None:
+                raise ValidationError({"package": _("Ce module n'a pas encore de paquet de contenu.")})
+            self.attempt = PackageAttempt.objects.create(
+                enrollment=self.obj, step=step, package_id=step.package_id,
+                number=(attempts[0].number if attempts else 0) + 1, started_at=self.now,
+                beacon_nonce=new_beacon_nonce(),
+            )
+            self.created = True
+        else:
+            self.attempt = last
+        self.obj.last_step_id = step.pk
+        if self.obj.status in self.table.sources_of("start"):
+            self.start()
+
+
+class CommitPackage(RecordStepResult):
+    """One commit of the SCORM run-time (``params``: ``sco``, ``seq``, ``cmi``, ``terminate``,
+    and ``nonce`` when it came by the beacon) on the attempt ``attempt_id``.
+
+    The enrolment row is locked first, so commits serialise; the attempt is read after the
+    lock and the sequence number checked on it: a replayed or older commit (``applied``
+    False) changes nothing, not even the enrolment's ``updated_at``. So does a commit to a
+    closed enrolment or a finished attempt under review. The attempt's rollup is written
+    here, then ``recompute`` moves the enrolment (progress, score, status, certificate), a
+    failed package exhausting the step like a failed quiz (``StepProgress.exhausted``)."""
+
+    name = "commit_package"
+    label = gettext_lazy("Enregistrer la progression du module")
+
+    def __init__(self, enrollment, *, user, step, attempt_id, **kwargs):
+        super().__init__(enrollment, user=user, step=step, **kwargs)
+        self.attempt_id = attempt_id
+        self.attempt = None
+        self.applied = False
+        self.closed = False
+
+    def guard(self):
+        self.closed = self.obj.status not in OPEN_STATUSES  # acknowledged, nothing stored
+
+    def record(self):
+        params = self.params
+        attempt = PackageAttempt.objects.select_related("package").get(pk=self.attempt_id, enrollment=self.obj)
+        self.attempt = attempt
+        fields = []
+        if params.get("nonce") is not None:
+            if not attempt.beacon_nonce or not secrets.compare_digest(str(params["nonce"]), attempt.beacon_nonce):
+                raise PermissionDenied(_("Lien d'envoi déjà utilisé ou invalide."))
+            attempt.beacon_nonce = new_beacon_nonce()  # one-time
+            fields.append("beacon_nonce")
+        if not self.closed:
+            self.applied = runtime.apply_commit(
+                attempt, sco=params["sco"], seq=params["seq"], cmi=params["cmi"], terminate=params["terminate"]
+            )
+        if self.applied:
+            status, score, progress = runtime.advance(
+                attempt.status, attempt.score, attempt.progress, runtime.rollup(attempt.package, attempt.scos)
+            )
+            attempt.status, attempt.score, attempt.progress = status, score, progress
+            if status in runtime.FINISHED_STATUSES and attempt.finished_at is None:
+                attempt.finished_at = self.now
+            fields += ["scos", "total_seconds", "last_seq", "last_sco", "status", "score", "progress", "finished_at"]
+        if fields:
+            attempt.save(update_fields=[*fields, "updated_at"])
+        return self.applied
+
+    def apply(self):
+        self.result = self.record()
+        if not self.applied:
+            return
+        self.obj.last_step_id = self.step.pk
+        self.recompute()
+        enrollment = self.obj
+        if enrollment.status == S.COMPLETED and enrollment.certificate_code and not enrollment.certificate_file:
+            from learning import tasks
+
+            pk = enrollment.pk
+            transaction.on_commit(lambda: tasks.render_certificate.enqueue(pk))
+
+    def save(self):
+        if self.applied:
+            super().save()
+
+
+class ResetPackageAttempt(EnrollmentAction):
+    """HR voids a package attempt (``reset``, kept for the record and never counted): the
+    next launch opens a fresh one. The enrolment's progress and score are recomputed; its
+    status never moves backwards (the table has no way back), and a completed enrolment
+    keeps its progress of 1 and its score (a completion already awarded is a fact). Logged
+    as a Wagtail log entry on the attempt (``PACKAGE_ATTEMPT_RESET``); no enrolment event,
+    since the status does not change."""
+
+    name = "reset_package_attempt"
+    label = gettext_lazy("Réinitialiser la tentative")
+    allowed_roles = frozenset({HR})
+    denied_message = gettext_lazy("Seules les ressources humaines peuvent réinitialiser une tentative.")
+
+    def __init__(self, enrollment, *, user, attempt, **kwargs):
+        super().__init__(enrollment, user=user, source=EventSource.PACKAGE, **kwargs)
+        self.attempt_id = getattr(attempt, "pk", attempt)
+        self.attempt = None
+
+    def check_permission(self):
+        if self.user is None or not self.roles() & self.allowed_roles:
+            raise PermissionDenied(str(self.denied_message))
+
+    def guard(self):
+        self.attempt = (
+            PackageAttempt.objects.select_related("step", "package").filter(pk=self.attempt_id, enrollment=self.obj)
+        ).first()
+        if self.attempt is None:
+            raise ValidationError({"attempt": _("Cette tentative n'appartient pas à cette inscription.")})
+        if self.attempt.status == AttemptStatus.RESET:
+            raise Conflict(_("Cette tentative est déjà réinitialisée."))
+        if self.obj.status not in OPEN_STATUSES:
+            raise Conflict(
+                _("Cette inscription est close : accordez une nouvelle inscription plutôt que de réinitialiser la "
+                  "tentative.")
+            )
+
+    def apply(self):
+        attempt = self.attempt
+        attempt.status = AttemptStatus.RESET
+        attempt.reset_by = self.user
+        attempt.reset_at = self.now
+        attempt.beacon_nonce = ""  # its beacon link dies with it
+        attempt.save(update_fields=["status", "reset_by", "reset_at", "beacon_nonce", "updated_at"])
+        was_completed = self.obj.status == S.COMPLETED
+        progress, score = self.obj.progress, self.obj.score
+        self.recompute()
+        if was_completed:
+            self.obj.progress, self.obj.score = progress, score
+
+    def audit(self):
+        from wagtail.log_actions import log as log_action
+
+        log_action(
+            self.attempt, PACKAGE_ATTEMPT_RESET, user=self.user,
+            data={
+                "attempt": self.attempt.pk, "number": self.attempt.number, "enrollment": self.obj.pk,
+                "agent": self.obj.agent_id, "step": self.attempt.step_id, "step_title": self.attempt.step.title,
+            },
+        )
+        return super().audit()
 
 
 class GrantNewCycle(EnrollmentAction):

@@ -8,16 +8,22 @@ services (so that progress, attempts and certificates are real), then spreads st
 over the generated agents with a few bulk ``UPDATE`` statements (no per-agent call: a
 55,000-agent directory takes seconds).
 
+Two more courses are made of content packages (:data:`PACKAGE_COURSES`): the project's
+sample SCORM 1.2 and multi-SCO SCORM 2004 packages (``learning.packages.sample``) imported
+through the real importer, as a training editor's upload would be, and given to the demo
+``agent`` (not started) so that they show in Mon espace.
+
 Idempotent: pages are keyed by slug, assignments by (course, unit), demo enrolments by
 (agent, course); a second run creates nothing. Course content is French demo content, like
 pages an editor would write: it is not run through gettext.
 """
 
+import io
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.auth.models import Group, Permission
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import CharField, Exists, F, Max, OuterRef, Value
 from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
@@ -30,7 +36,16 @@ from cms.services import ensure_home_page
 from learning import services
 from learning.actions import TRANSITIONS
 from learning.choices import EnrollmentSource, EnrollmentStatus, EventSource
-from learning.models import Assignment, CourseIndexPage, CoursePage, Enrollment, EnrollmentEvent, LessonPage, QuizPage
+from learning.models import (
+    Assignment,
+    CourseIndexPage,
+    CoursePage,
+    Enrollment,
+    EnrollmentEvent,
+    LessonPage,
+    PackageStepPage,
+    QuizPage,
+)
 
 INDEX_SLUG = "formations"
 RGPD = "rgpd"
@@ -1150,6 +1165,101 @@ COURSES = (
 COURSES_BY_SLUG = {course.slug: course for course in COURSES}
 
 
+PREVENTION_SCORM = "prevention-risques-scorm"
+FIRST_AID_SCORM = "premiers-secours-scorm"
+
+
+@dataclass(frozen=True)
+class PackageCourse:
+    """A demo course whose only step is a content package made by ``learning.packages.sample``."""
+
+    slug: str
+    title: str
+    summary: str
+    description: str
+    objectives: str
+    audience: str
+    theme: str
+    minutes: int
+    validity_months: int | None
+    step_title: str
+    package: str  # the name of the sample function: "scorm12_package" | "scorm2004_package"
+    package_title: str
+    file_name: str
+    source: str  # how the demo agent gets it: EnrollmentSource.ASSIGNED or SELF
+    due_in_days: int | None = None
+
+    def package_file(self):
+        """The sample zip as a binary file object, named as an editor's upload would be."""
+        from learning.packages import sample
+
+        buffer = io.BytesIO(getattr(sample, self.package)(title=self.package_title))
+        buffer.name = self.file_name
+        return buffer
+
+
+PACKAGE_COURSES = (
+    PackageCourse(
+        slug=PREVENTION_SCORM,
+        title="Prévention des risques professionnels (SCORM 1.2)",
+        summary=(
+            "Un module interactif réalisé avec un outil auteur et importé en paquet SCORM 1.2 : repérer les "
+            "risques de son poste, connaître les gestes de prévention et savoir qui alerter."
+        ),
+        description=p(
+            "Ce module e-learning se suit dans le lecteur de Parcours, sans quitter le site. Il enregistre votre "
+            "progression à chaque écran : vous pouvez le fermer et le reprendre plus tard à l'endroit où vous "
+            "l'aviez laissé.",
+            "Il se termine par une évaluation ; un score d'au moins 80 % valide la formation et donne droit à "
+            "l'attestation.",
+        ),
+        objectives=ul(
+            "identifier les principaux risques professionnels de son poste ;",
+            "appliquer les gestes de prévention du quotidien ;",
+            "savoir à qui signaler une situation dangereuse.",
+        ),
+        audience="Tous les agents",
+        theme="Santé et sécurité au travail",
+        minutes=20,
+        validity_months=24,
+        step_title="Module interactif : prévention des risques",
+        package="scorm12_package",
+        package_title="Prévention des risques professionnels",
+        file_name="prevention-risques-scorm12.zip",
+        source=EnrollmentSource.ASSIGNED,
+        due_in_days=45,
+    ),
+    PackageCourse(
+        slug=FIRST_AID_SCORM,
+        title="Premiers secours (SCORM 2004, 3 modules)",
+        summary=(
+            "Trois modules SCORM 2004 enchaînés — introduction, gestes qui sauvent, évaluation — pour savoir "
+            "réagir face à un malaise ou un accident en attendant les secours."
+        ),
+        description=p(
+            "Ce paquet SCORM 2004 contient trois modules que le lecteur présente dans une table des matières : "
+            "suivez-les dans l'ordre avec « Suivant » ou choisissez-en un directement.",
+            "La formation est terminée quand les trois modules le sont ; le score retenu est la moyenne des modules.",
+        ),
+        objectives=ul(
+            "protéger, alerter, secourir : connaître l'ordre des gestes ;",
+            "composer le bon numéro d'urgence et transmettre un message d'alerte clair ;",
+            "vérifier ses connaissances par une évaluation.",
+        ),
+        audience="Tous les agents, en priorité ceux qui accueillent du public",
+        theme="Santé et sécurité au travail",
+        minutes=30,
+        validity_months=None,
+        step_title="Parcours interactif : premiers secours",
+        package="scorm2004_package",
+        package_title="Premiers secours",
+        file_name="premiers-secours-scorm2004.zip",
+        source=EnrollmentSource.SELF,
+    ),
+)
+PACKAGE_COURSES_BY_SLUG = {course.slug: course for course in PACKAGE_COURSES}
+
+
 # --------------------------------------------------------------------------- pages
 
 
@@ -1274,6 +1384,40 @@ def ensure_course(index, spec):
     )
     course.add_child(instance=quiz)
     _publish(quiz)
+    return course, True
+
+
+def ensure_package_course(index, spec, *, user=None):
+    """The course page of ``spec`` under ``index`` with its package step, imported from the
+    sample zip by ``learning.packages.importer`` (the admin upload's service) when missing:
+    ``(course, created)``. A course left without its step (an import that failed) gets it."""
+    from learning.packages.importer import import_package
+
+    course = CoursePage.objects.child_of(index).filter(slug=spec.slug).first()
+    if course is not None and PackageStepPage.objects.child_of(course).live().exists():
+        return course, False
+    with transaction.atomic():
+        if course is None:
+            course = CoursePage(
+                title=spec.title,
+                slug=spec.slug,
+                summary=spec.summary,
+                description=spec.description,
+                objectives=spec.objectives,
+                audience=spec.audience,
+                theme=spec.theme,
+                estimated_minutes=spec.minutes,
+                self_enrollment=True,
+                validity_months=spec.validity_months,
+                certificate=True,
+                search_description=spec.summary,
+            )
+            index.add_child(instance=course)
+            _publish(course)
+        result = import_package(spec.package_file(), user=user, course=course, title=spec.step_title)
+        step = result.step.specific
+        if not step.live:  # the importer publishes; the demo makes sure of it
+            _publish(step)
     return course, True
 
 
@@ -1407,6 +1551,20 @@ def seed_demo_users(context, courses, assignments, now):
         play.completed(reviewer, MANAGEMENT)
         play.in_progress(reviewer, LAICITE, lessons=2)
         play.not_started(reviewer, HANDICAP, due_in_days=90)
+
+
+def seed_package_enrollments(context, package_courses, now):
+    """The demo agent gets the package courses, not started (one assigned with a deadline,
+    one self-enrolled): they show in Mon espace, ready to play."""
+    agent = context.agents.get("agent")
+    if agent is None:
+        return
+    for spec in PACKAGE_COURSES:
+        course = package_courses[spec.slug]
+        if Enrollment.objects.filter(agent=agent, course=course).exists():
+            continue
+        due_at = now + timedelta(days=spec.due_in_days) if spec.due_in_days is not None else None
+        services.enroll(agent=agent, course=course, source=spec.source, due_at=due_at)
 
 
 # --------------------------------------------------------------------------- bulk
@@ -1558,6 +1716,12 @@ def seed_learning(context):
         courses[spec.slug], created = ensure_course(index, spec)
         created_courses += created
     context.log(f"  catalogue : {len(courses)} formations ({created_courses} créées)")
+    # Two courses made of SCORM packages, imported as an editor's upload would be.
+    package_courses, created_packages = {}, 0
+    for spec in PACKAGE_COURSES:
+        package_courses[spec.slug], created = ensure_package_course(index, spec, user=context.users.get("editor"))
+        created_packages += created
+    context.log(f"  modules SCORM : {len(package_courses)} formations ({created_packages} créées)")
 
     hr_user = context.users.get("hr")
     demo_agent_ids = [agent.pk for agent in context.agents.values()]
@@ -1575,6 +1739,7 @@ def seed_learning(context):
 
     # The demo logins, through the services (real progress, attempts and certificates).
     seed_demo_users(context, courses, assignments, now)
+    seed_package_enrollments(context, package_courses, now)
 
     # Prevention: category C agents of two directions; the campaign started 50 days ago.
     root = context.org_root or OrgUnit.get_root_nodes().first()
@@ -1622,4 +1787,9 @@ def seed_learning(context):
         context.log(f"  {expired} attestations expirées, nouveau cycle ouvert")
     total = Enrollment.objects.filter(pk__gt=before).count()
     context.log(f"  {total} inscriptions créées")
-    return {"courses": courses, "assignments": assignments, "enrollments_created": total}
+    return {
+        "courses": courses,
+        "package_courses": package_courses,
+        "assignments": assignments,
+        "enrollments_created": total,
+    }

@@ -26,6 +26,7 @@ from learning.choices import (
     EventSource,
     PackageStandard,
 )
+from learning.packages.forms import UPLOAD_FIELD, PackageStepForm
 
 
 class CourseIndexPage(Page):
@@ -338,10 +339,12 @@ class PackageStepPage(StepPage):
         help_text=_("Quand une nouvelle tentative est permise. 0 : illimité."),
     )
     event_source = EventSource.PACKAGE
+    base_form_class = PackageStepForm  # the upload field beside the package chooser
 
     content_panels = Page.content_panels + [
         FieldPanel("intro"),
         FieldPanel("package"),
+        FieldPanel(UPLOAD_FIELD),  # a form field of PackageStepForm, not a model field
         MultiFieldPanel(
             [
                 FieldPanel("estimated_minutes"),
@@ -395,6 +398,13 @@ class PackageStepPage(StepPage):
             )
             result[step_id] = StepProgress(done=done, score=best, started=True, exhausted=exhausted)
         return result
+
+    def get_context(self, request, *args, **kwargs):
+        from learning.packages.step_page import step_page_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(step_page_context(self, context.get("enrollment")))
+        return context
 
 
 class Enrollment(models.Model):

@@ -7,10 +7,14 @@ that no report ever recomputes completion row by row.
 """
 
 from datetime import timedelta
+from urllib.parse import quote, urlencode
 
-from django.core.exceptions import ValidationError
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.http import Http404
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +23,8 @@ from cms.exceptions import Conflict
 from cms.models import Agent
 from learning import actions, permissions
 from learning.choices import OPEN_STATUSES, EnrollmentSource, EventSource
-from learning.models import Assignment, CoursePage, Enrollment, LessonPage, QuizPage
+from learning.models import Assignment, CoursePage, Enrollment, LessonPage, PackageAttempt, PackageStepPage, QuizPage
+from learning.packages import runtime
 
 BATCH = actions.BATCH
 
@@ -185,3 +190,240 @@ def assign_newcomers(created_agent_ids, updated_agent_ids=(), *, now=None):
 def expire_enrollments(*, now=None):
     """``completed → expired`` at ``expires_at``; each expiry opens the next cycle (bulk)."""
     return actions.ExpireEnrollments(now=now).execute()
+
+
+# --- package steps (SCORM) -----------------------------------------------------------
+#
+# The player page loads ``player_context``; the run-time commits through
+# ``commit_package`` (API, session + CSRF) and, when the page goes away, through
+# ``beacon_commit`` (``navigator.sendBeacon`` to ``beacon_url(attempt)``: no CSRF header
+# is possible there, so a signed one-time token authenticates it).
+
+BEACON_SALT = "learning.package-attempt.beacon"
+BEACON_MAX_AGE = 12 * 3600  # seconds: a long session, not a standing credential
+MAX_SEQ = 2**63 - 1
+
+
+def _reverse_or(name, fallback, **kwargs):
+    """``reverse(name)``, or the documented path when the URL is not mounted (tests of one app)."""
+    try:
+        return reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        return fallback
+
+
+def player_url(attempt_id, sco=None):
+    url = _reverse_or(
+        "learning:package_player", f"/formation/paquets/tentatives/{int(attempt_id)}/", attempt_id=attempt_id
+    )
+    return f"{url}?{urlencode({'sco': sco})}" if sco else url
+
+
+def content_url(package, href):
+    """Same-origin URL of a file of ``package`` (``href`` may carry the item's parameters)."""
+    path, sep, query = (href or "").partition("?")
+    path, hash_sep, fragment = path.partition("#")
+    path = path.lstrip("/")
+    url = _reverse_or(
+        "learning:package_content", f"/formation/paquets/{package.uuid}/{quote(path)}",
+        package_uuid=package.uuid, path=path,
+    )
+    return url + (sep + query if query else "") + (hash_sep + fragment if fragment else "")
+
+
+def beacon_token(attempt):
+    """A signed token naming the attempt, its owner and the attempt's current nonce."""
+    return signing.dumps(
+        {"a": attempt.pk, "u": attempt.enrollment.agent.user_id, "n": attempt.beacon_nonce},
+        salt=BEACON_SALT, compress=True,
+    )
+
+
+def beacon_url(attempt):
+    """The one-time URL the terminate beacon posts to (valid ``BEACON_MAX_AGE``, once)."""
+    base = _reverse_or(
+        "api-package-beacon", f"/api/v1/me/package-attempts/{attempt.pk}/beacon/", attempt_id=attempt.pk
+    )
+    return f"{base}?{urlencode({'token': beacon_token(attempt)})}"
+
+
+def _attempts():
+    return PackageAttempt.objects.select_related("package", "step", "enrollment__agent")
+
+
+def own_attempt(user, attempt_id):
+    """The caller's own package attempt, or ``Http404`` (someone else's does not exist for them)."""
+    agent = cms_selectors.agent_for_user(user)
+    attempt = _attempts().filter(pk=attempt_id).first() if agent is not None else None
+    if attempt is None or attempt.enrollment.agent_id != agent.pk:
+        raise Http404(_("Tentative introuvable."))
+    return attempt
+
+
+def clean_commit(data):
+    """The commit body checked: ``{"sco", "seq", "cmi", "terminate"}``, or ``ValidationError``
+    naming the field (the ``cmi`` elements are checked by ``runtime.merge``)."""
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": _("Un objet JSON {sco, seq, cmi, terminate} est attendu.")})
+    errors = {}
+    sco = data.get("sco")
+    if not isinstance(sco, str) or not sco.strip():
+        errors["sco"] = _("Identifiant de SCO (chaîne) obligatoire.")
+    elif len(sco) > 255:
+        errors["sco"] = _("Identifiant de SCO trop long (255 caractères au plus).")
+    seq = data.get("seq")
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_SEQ:
+        errors["seq"] = _("Numéro d'envoi entier strictement positif attendu.")
+    cmi = data.get("cmi", {})
+    if not isinstance(cmi, dict):
+        errors["cmi"] = _("Un objet {\"cmi.…\": valeur} est attendu.")
+    terminate = data.get("terminate", False)
+    if not isinstance(terminate, bool):
+        errors["terminate"] = _("Booléen attendu (true ou false).")
+    if errors:
+        raise ValidationError(errors)
+    runtime.clean_cmi(cmi)  # refuses before the enrolment row is locked
+    return {"sco": sco, "seq": seq, "cmi": cmi, "terminate": terminate}
+
+
+@transaction.atomic
+def launch_package(*, user, step):
+    """The attempt to play on a package step (self-enrolling where the course allows it):
+    the open one, a new one when the step's policy allows it, else the finished one (review)."""
+    if not isinstance(step, PackageStepPage) or not step.live:
+        raise ValidationError({"step": _("Ce module n'existe pas ou n'est pas publié.")})
+    enrollment = _enrollment_for_step(user, step)
+    action = actions.StartPackageAttempt(enrollment, user=user, step=step)
+    action.execute()
+    return action.attempt
+
+
+def _commit(attempt, *, user, params):
+    action = actions.CommitPackage(attempt.enrollment_id, user=user, step=attempt.step, attempt_id=attempt.pk,
+                                   params=params)
+    enrollment = action.execute()
+    attempt = action.attempt
+    attempt.enrollment = enrollment
+    return {
+        "applied": action.applied,
+        "last_seq": attempt.last_seq,
+        "attempt": {"id": attempt.pk, "status": attempt.status, "score": attempt.score, "progress": attempt.progress},
+        "enrollment": {"status": enrollment.status, "progress": enrollment.progress, "score": enrollment.score},
+        "beacon_url": beacon_url(attempt),
+    }
+
+
+def commit_package(*, user, attempt_id, data):
+    """A commit of the run-time by the attempt's owner: the commit response (see the API)."""
+    attempt = own_attempt(user, attempt_id)
+    params = clean_commit(data)
+    return _commit(attempt, user=user, params=params)
+
+
+def check_beacon_token(*, attempt_id, token):
+    """``(attempt, nonce)`` for a valid token naming this attempt and its owner, else
+    ``PermissionDenied`` (forged, expired, another attempt's, another user's)."""
+    denied = PermissionDenied(_("Lien d'envoi invalide ou expiré."))
+    try:
+        payload = signing.loads(str(token or ""), salt=BEACON_SALT, max_age=BEACON_MAX_AGE)
+    except (signing.BadSignature, ValueError, TypeError):
+        raise denied from None
+    if not isinstance(payload, dict) or payload.get("a") != attempt_id or not payload.get("n"):
+        raise denied
+    attempt = _attempts().select_related("enrollment__agent__user").filter(pk=attempt_id).first()
+    if attempt is None or attempt.enrollment.agent.user_id != payload.get("u"):
+        raise denied
+    return attempt, str(payload["n"])
+
+
+def beacon_commit(*, attempt_id, token, data):
+    """The terminate beacon's commit, authenticated by its one-time token (``beacon_url``):
+    the nonce is checked and rotated on the locked rows, so a reused token gets 403."""
+    attempt, nonce = check_beacon_token(attempt_id=attempt_id, token=token)
+    params = clean_commit(data)
+    with transaction.atomic():
+        return _commit(attempt, user=attempt.enrollment.agent.user, params={**params, "nonce": nonce})
+
+
+def reset_package_attempt(*, actor, attempt):
+    """HR voids an attempt (logged); the agent's next launch opens a fresh one."""
+    action = actions.ResetPackageAttempt(attempt.enrollment_id, user=actor, attempt=attempt)
+    action.execute()
+    return action.attempt
+
+
+def _flow_neighbours(package, identifier, attempt_id):
+    ids = [item["identifier"] for item in package.launchables]
+    if identifier not in ids:
+        return None, None
+    index = ids.index(identifier)
+    previous = player_url(attempt_id, ids[index - 1]) if index > 0 else None
+    following = player_url(attempt_id, ids[index + 1]) if index + 1 < len(ids) else None
+    return previous, following
+
+
+def _toc(nodes, attempt, current):
+    return [
+        {
+            "identifier": node.get("identifier", ""),
+            "title": node.get("title", ""),
+            "sco": node.get("sco"),
+            "url": player_url(attempt.pk, node["sco"]) if node.get("sco") else None,
+            "status": runtime.sco_status_label(attempt.scos.get(node["sco"])) if node.get("sco") else "",
+            "current": bool(node.get("sco")) and node.get("sco") == current,
+            "children": _toc(node.get("children") or [], attempt, current),
+        }
+        for node in nodes
+    ]
+
+
+def _default_sco(attempt):
+    launchables = attempt.package.launchables or []
+    last = attempt.package.launchable(attempt.last_sco) if attempt.last_sco else None
+    if last is not None:
+        state = attempt.scos.get(last["identifier"]) or {}
+        if not (state.get("completion") == runtime.COMPLETED and state.get("terminated")):
+            return last
+    for item in launchables:
+        if (attempt.scos.get(item["identifier"]) or {}).get("completion") != runtime.COMPLETED:
+            return item
+    return launchables[0] if launchables else None
+
+
+def player_context(*, user, attempt_id, sco=None):
+    """What the player page needs to play ``sco`` (default: where the learner stopped) of
+    the caller's attempt; ``Http404`` for someone else's attempt or an unknown SCO. The
+    attempt plays the package version it began with."""
+    attempt = own_attempt(user, attempt_id)
+    package = attempt.package
+    item = package.launchable(sco) if sco else _default_sco(attempt)
+    if item is None:
+        raise Http404(_("Ce SCO n'existe pas dans ce paquet."))
+    step = attempt.step
+    review = runtime.is_finished(attempt) or attempt.enrollment.status not in OPEN_STATUSES
+    previous_url, next_url = _flow_neighbours(package, item["identifier"], attempt.pk)
+    return {
+        "attempt": attempt,
+        "step": step,
+        "course": step.get_parent().specific,
+        "package": package,
+        "standard": package.standard,
+        "sco": item,
+        "content_url": content_url(package, item.get("href", "")),
+        "cmi": runtime.launch_cmi(attempt, item["identifier"], user, review=review),
+        "mode": "review" if review else "normal",
+        "toc": _toc(package.organization or [], attempt, item["identifier"]),
+        "previous_url": previous_url,
+        "next_url": next_url,
+        "commit_url": _reverse_or(
+            "api-package-commit", f"/api/v1/me/package-attempts/{attempt.pk}/commit/", attempt_id=attempt.pk
+        ),
+        "beacon_url": beacon_url(attempt),
+        "last_seq": attempt.last_seq,
+        "step_url": step.get_url(),
+    }
+
+
+def attempt_detail(*, user, attempt_id):
+    """The caller's attempt for the API (``Http404`` for anyone else's)."""
+    return own_attempt(user, attempt_id)

@@ -34,3 +34,13 @@ def send_reminders():
 
     services.expire_enrollments()
     return reminders.send_all()
+
+
+@task()
+def import_package_upload(import_uuid, new_course_title=None):
+    """Import a large package uploaded in the admin (a ``PackageImport`` row): progress as it
+    extracts, then ``step`` or ``error`` and ``finished_at``; the uploaded zip is deleted.
+    ``new_course_title``: the course to create when the row names no course nor step."""
+    from learning.packages import importer
+
+    return importer.run_upload(import_uuid, new_course_title=new_course_title)

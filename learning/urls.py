@@ -3,7 +3,7 @@
 from django.urls import path
 
 from cms import converters  # noqa: F401  (registers <id:…>)
-from learning import certificate_views, views
+from learning import certificate_views, package_views, views
 
 app_name = "learning"
 
@@ -23,4 +23,7 @@ urlpatterns = [
     path("rh/formations/export.csv", views.hr_export, name="hr_export"),
     path("attestations/<id:enrollment_id>.pdf", certificate_views.certificate_download, name="certificate_download"),
     path("attestations/verifier/<str:code>/", certificate_views.certificate_verify, name="certificate_verify"),
+    path("paquets/tentatives/<id:attempt_id>/", package_views.player, name="package_player"),
+    path("paquets/etapes/<id:step_id>/lancer/", package_views.launch, name="package_launch"),
+    path("paquets/<uuid:package_uuid>/<path:path>", package_views.content, name="package_content"),
 ]

@@ -42,6 +42,8 @@ from learning import services, tasks
 from learning.choices import EnrollmentStatus
 from learning.forms import AssignmentForm
 from learning.models import Assignment, CoursePage, Enrollment
+from learning.packages.admin_attempts import PackageAttemptViewSet
+from learning.packages.admin_import import MENU_HOOK as PACKAGE_MENU_HOOK  # also registers the import views
 from learning.permissions import can_view_all_completions, users_who_view_all_completions
 
 ENROLLMENT_SEARCH_FIELDS = ["agent__user__last_name", "agent__user__first_name", "agent__employee_number"]
@@ -341,18 +343,17 @@ class EnrollmentViewSet(ModelViewSet):
 
 
 class LearningViewSetGroup(ViewSetGroup):
+    """The « Formations » admin menu: assignments, enrolments, package attempts, and the
+    package import and list (menu items registered with ``submenu_hook``)."""
+
     menu_label = _("Formations")
     menu_name = "formations"
     menu_icon = "doc-full-inverse"
     menu_order = 255
-    items = (AssignmentViewSet, EnrollmentViewSet)
+    items = (AssignmentViewSet, EnrollmentViewSet, PackageAttemptViewSet)
+    submenu_hook = PACKAGE_MENU_HOOK
 
 
 @hooks.register("register_admin_viewset")
 def register_learning_viewsets():
     return LearningViewSetGroup()
-
-# Content packages: the admin upload/import views and the attempts list register their
-# own hooks in these modules.
-import learning.packages.admin_attempts  # noqa: E402, F401
-import learning.packages.admin_import  # noqa: E402, F401

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from cms import converters  # noqa: F401  (registers <id:…>)
-from learning.api import views
+from learning.api import package_views, views
 
 urlpatterns = [
     path("courses/", views.CourseListView.as_view(), name="api-courses"),
@@ -13,4 +13,18 @@ urlpatterns = [
     path("me/enrollments/", views.MyEnrollmentsView.as_view(), name="api-my-enrollments"),
     path("me/lessons/<id:lesson_id>/complete/", views.CompleteLessonView.as_view(), name="api-lesson-complete"),
     path("me/quizzes/<id:quiz_id>/attempts/", views.QuizAttemptsView.as_view(), name="api-quiz-attempts"),
+    path("me/packages/<id:step_id>/launch/", package_views.PackageLaunchView.as_view(), name="api-package-launch"),
+    path(
+        "me/package-attempts/<id:attempt_id>/", package_views.PackageAttemptView.as_view(), name="api-package-attempt"
+    ),
+    path(
+        "me/package-attempts/<id:attempt_id>/commit/",
+        package_views.PackageCommitView.as_view(),
+        name="api-package-commit",
+    ),
+    path(
+        "me/package-attempts/<id:attempt_id>/beacon/",
+        package_views.PackageBeaconView.as_view(),
+        name="api-package-beacon",
+    ),
 ]

@@ -16,8 +16,8 @@ from wagtail.models import GroupPagePermission
 from cms import demo as cms_demo
 from cms import roles, seed
 from cms.models import Agent, OrgUnit
-from learning.choices import OPEN_STATUSES, EnrollmentStatus
-from learning.demo import COURSES, seed_learning
+from learning.choices import OPEN_STATUSES, EnrollmentSource, EnrollmentStatus, PackageStandard
+from learning.demo import COURSES, PACKAGE_COURSES, seed_learning
 from learning.grading import grade
 from learning.models import (
     Assignment,
@@ -26,6 +26,8 @@ from learning.models import (
     Enrollment,
     LessonPage,
     LessonProgress,
+    Package,
+    PackageStepPage,
     QuizAttempt,
     QuizPage,
 )
@@ -62,7 +64,10 @@ def demo_agent(login):
 def snapshot():
     return {
         model._meta.label: model.objects.count()
-        for model in (CoursePage, LessonPage, QuizPage, Enrollment, LessonProgress, QuizAttempt, Assignment)
+        for model in (
+            CoursePage, LessonPage, QuizPage, PackageStepPage, Package, Enrollment, LessonProgress, QuizAttempt,
+            Assignment,
+        )  # fmt: skip
     } | {"certificates": Enrollment.objects.exclude(certificate_code=None).count()}
 
 
@@ -72,7 +77,8 @@ def snapshot():
 def test_the_catalogue_holds_at_least_five_published_courses_with_lessons_and_a_quiz(seeded):
     index = CourseIndexPage.objects.get(slug="formations")
     assert index.live and index.get_parent().specific_class.__name__ == "HomePage"
-    courses = CoursePage.objects.child_of(index).live()
+    # The catalogue's courses written as pages (the package courses are tested below).
+    courses = CoursePage.objects.child_of(index).live().exclude(slug__in=[spec.slug for spec in PACKAGE_COURSES])
     assert courses.count() == len(COURSES) >= 5
     for course in courses:
         assert course.summary and course.description
@@ -200,6 +206,126 @@ def test_seeding_twice_adds_nothing(seeded):
     before = snapshot()
     run_seed_demo()
     assert snapshot() == before
+
+
+# --------------------------------------------------------------------------- package courses
+
+# slug -> (standard, number of SCOs) of the sample packages the demo imports.
+PACKAGE_EXPECTED = {
+    "prevention-risques-scorm": (PackageStandard.SCORM12, 1),
+    "premiers-secours-scorm": (PackageStandard.SCORM2004, 3),
+}
+
+
+def package_step(slug):
+    course = CoursePage.objects.get(slug=slug)
+    return PackageStepPage.objects.child_of(course).live().select_related("package").get()
+
+
+def test_two_published_courses_play_the_sample_packages_through_the_importer(seeded):
+    from cms.storage import private_storage
+
+    assert {spec.slug: spec.title for spec in PACKAGE_COURSES} == {
+        "prevention-risques-scorm": "Prévention des risques professionnels (SCORM 1.2)",
+        "premiers-secours-scorm": "Premiers secours (SCORM 2004, 3 modules)",
+    }
+    index = CourseIndexPage.objects.get(slug="formations")
+    storage = private_storage()
+    for spec in PACKAGE_COURSES:
+        course = CoursePage.objects.child_of(index).live().get(slug=spec.slug)
+        assert course.title == spec.title and course.summary and course.description and course.theme
+        assert course.certificate and course.self_enrollment and course.estimated_minutes == spec.minutes
+        steps = list(course.get_children().specific())
+        assert len(steps) == 1 and isinstance(steps[0], PackageStepPage) and steps[0].live, spec.slug
+        package = steps[0].package
+        standard, sco_count = PACKAGE_EXPECTED[spec.slug]
+        assert package.standard == standard, spec.slug
+        scos = [item for item in package.launchables if item["scorm_type"] == "sco"]
+        assert len(scos) == sco_count, spec.slug
+        assert package.uploaded_by.username == "editor"
+        # Extracted by the importer to private storage: the manifest and every SCO's launch file.
+        assert storage.exists(f"{package.root}/imsmanifest.xml")
+        for sco in scos:
+            assert storage.exists(f"{package.root}/{sco['href'].split('?')[0]}"), sco["href"]
+    first_aid = package_step("premiers-secours-scorm").package
+    assert [node["title"] for node in first_aid.organization] == [
+        "Introduction", "Les gestes qui sauvent", "Évaluation",
+    ]  # fmt: skip
+    assert package_step("prevention-risques-scorm").package.launchables[0]["mastery_score"] == 80
+
+
+def test_the_demo_agent_has_the_package_courses_not_started_in_mon_espace(seeded, client):
+    from django.urls import reverse
+
+    from learning.models import PackageAttempt
+
+    agent = demo_agent("agent")
+    rows = {
+        e.course.slug: e
+        for e in Enrollment.objects.filter(agent=agent, course__slug__in=PACKAGE_EXPECTED).select_related("course")
+    }
+    assert set(rows) == set(PACKAGE_EXPECTED)
+    for spec in PACKAGE_COURSES:
+        enrollment = rows[spec.slug]
+        assert enrollment.status == EnrollmentStatus.NOT_STARTED and enrollment.cycle == 1
+        assert enrollment.progress == 0 and enrollment.started_at is None
+        assert enrollment.source == spec.source
+        assert (enrollment.due_at is not None) == (spec.due_in_days is not None)
+    assert rows["prevention-risques-scorm"].source == EnrollmentSource.ASSIGNED
+    assert rows["prevention-risques-scorm"].due_at > timezone.now()
+    assert not PackageAttempt.objects.filter(enrollment__agent=agent).exists()
+
+    client.force_login(agent.user)
+    with translation.override("fr"):
+        html = client.get(reverse("cms:mon_espace")).content.decode()
+    for spec in PACKAGE_COURSES:
+        assert spec.title in html, spec.title
+
+
+def test_the_demo_agent_can_play_the_scorm12_course_to_its_certificate(seeded):
+    """The package the demo imported plays in the runtime: launch, one terminating commit
+    with a passing score, and the enrolment is completed with a certificate."""
+    from learning import services
+
+    agent = demo_agent("agent")
+    step = package_step("prevention-risques-scorm")
+    attempt = services.launch_package(user=agent.user, step=step)
+    assert attempt.package_id == step.package_id
+    sco = step.package.launchables[0]["identifier"]
+    result = services.commit_package(
+        user=agent.user,
+        attempt_id=attempt.pk,
+        data={
+            "sco": sco,
+            "seq": 1,
+            "cmi": {
+                "cmi.core.lesson_status": "passed",
+                "cmi.core.score.raw": "90",
+                "cmi.core.score.min": "0",
+                "cmi.core.score.max": "100",
+                "cmi.core.session_time": "00:12:30",
+                "cmi.core.exit": "",
+            },
+            "terminate": True,
+        },
+    )
+    assert result["applied"] is True
+    enrollment = Enrollment.objects.get(agent=agent, course__slug="prevention-risques-scorm", cycle=1)
+    assert enrollment.status == EnrollmentStatus.COMPLETED and enrollment.progress == 1.0
+    assert enrollment.score == 90 and enrollment.certificate_code
+
+
+def test_a_package_course_left_without_its_step_gets_it_again_from_the_stored_package(seeded):
+    step = package_step("premiers-secours-scorm")
+    package_id, course = step.package_id, step.get_parent()
+    step.delete()
+    packages = Package.objects.count()
+    run_seed_demo()
+    again = package_step("premiers-secours-scorm")
+    assert again.get_parent().pk == course.pk
+    assert again.package_id == package_id  # same file, same SHA-256: the stored copy is reused
+    assert Package.objects.count() == packages
+    assert CoursePage.objects.filter(slug="premiers-secours-scorm").count() == 1
 
 
 # --------------------------------------------------------------------------- scale

@@ -518,7 +518,9 @@ def test_completion_chart_is_accessible():
             self.name = name
 
     svg = completion_rate_chart(
-        [{"unit": Unit("Direction A & B"), "rate": 0.5}, {"unit": Unit("Direction C"), "rate": None}], title="Taux"
+        [{"unit": Unit("Direction A & B"), "rate": 0.5, "percent": 50}, {"unit": Unit("Direction C"), "rate": None,
+                                                                         "percent": None}],
+        title="Taux",
     )
     assert svg.startswith("<svg") and 'role="img"' in svg and "aria-labelledby=" in svg
     assert "<title" in svg and "<desc" in svg and "<script" not in svg

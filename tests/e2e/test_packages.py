@@ -1,0 +1,185 @@
+"""SCORM packages in the browser: an agent plays the SCORM 1.2 sample to completion and
+gets the certificate, plays the multi-SCO SCORM 2004 sample through its three SCOs (flow
+navigation), closes the tab mid-way after a screen that saved a 70 KB ``suspend_data``
+and resumes at that screen with the data intact; the player page is axe clean.
+
+The samples (learning/packages/sample.py) call the API as an authoring tool's output does;
+the player (learning/static/learning/player.js) runs the vendored scorm-again with the
+suspend_data limit lifted (learning/static/learning/vendor/scorm-again/README.md)."""
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from learning.models import Enrollment, PackageAttempt
+from learning.packages import sample
+from tests.learning.conftest import build_course
+from tests.learning.packages.conftest import (
+    SCORM12_LAUNCHABLES,
+    SCORM12_ORGANIZATION,
+    add_package_step,
+    scorm2004_launchables,
+    scorm2004_organization,
+    store_package,
+)
+
+SUSPEND_LENGTH = 70 * 1024
+
+
+def _course_with(package, *, slug, title):
+    built = build_course(slug=slug, title=title)
+    course = built["course"]
+    for step in [*built["lessons"], built["quiz"]]:
+        step.delete()
+    course.refresh_from_db()
+    return add_package_step(course, package, title=f"Module {title}", slug=f"module-{slug}")
+
+
+@pytest.fixture
+def scorm12_step(demo):
+    package = store_package(
+        sample.scorm12_files(suspend_kb=70), standard="scorm12", launchables=SCORM12_LAUNCHABLES,
+        organization=SCORM12_ORGANIZATION, title="Prévention des risques (SCORM 1.2)",
+    )
+    return _course_with(package, slug="prevention", title="Prévention")
+
+
+@pytest.fixture
+def scorm2004_step(demo):
+    package = store_package(
+        sample.scorm2004_files(suspend_kb=2), standard="scorm2004", launchables=scorm2004_launchables(),
+        organization=scorm2004_organization(), title="Premiers secours (SCORM 2004)",
+    )
+    return _course_with(package, slug="secours", title="Premiers secours")
+
+
+def _sco(page):
+    return page.frame_locator("#package-frame")
+
+
+def _status(page):
+    return page.locator("#package-status")
+
+
+def _wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    return predicate()
+
+
+def _start(page, step, button="Commencer"):
+    page.goto(step.url)
+    page.get_by_role("button", name=re.compile(f"^{button}")).click()
+    expect(page).to_have_url(re.compile(r"/formation/paquets/tentatives/\d+/"))
+
+
+def test_agent_plays_the_scorm12_package_to_completion_and_gets_the_certificate(page, demo, login, scorm12_step):
+    login(page, "agent")
+    _start(page, scorm12_step)
+    sco = _sco(page)
+    expect(sco.get_by_role("heading", level=2)).to_have_text("Écran 1 sur 3")
+    sco.get_by_role("button", name="Suivant").click()
+    expect(_status(page)).to_have_text("Enregistré")
+    sco.get_by_role("button", name="Suivant").click()
+    expect(sco.get_by_role("heading", level=2)).to_have_text("Écran 3 sur 3")
+    sco.get_by_role("button", name="Terminer le module").click()
+    expect(sco.locator("#status")).to_have_text("Module terminé : score 90 %.")
+    expect(_status(page)).to_have_text("Session terminée et enregistrée.")
+    expect(page.locator("#package-attempt-status")).to_have_text("Réussie")
+
+    attempt = PackageAttempt.objects.get(enrollment__agent=demo["agent"])
+    assert attempt.status == "passed" and attempt.score == 90
+    state = attempt.scos["ITEM-1"]
+    assert state["terminated"] is True and state["total_seconds"] > 0
+    assert len(state["cmi"]["cmi.suspend_data"]) == SUSPEND_LENGTH
+    assert state["cmi"]["cmi.interactions.0.id"] == "q1"
+
+    page.get_by_role("link", name="Quitter le module").click()
+    expect(page).to_have_url(re.compile(re.escape(scorm12_step.url) + "$"))
+    certificate = page.get_by_role("link", name=re.compile("Télécharger mon attestation"))
+    expect(certificate).to_be_visible()
+    enrollment = Enrollment.objects.get(agent=demo["agent"])
+    assert enrollment.status == "completed" and enrollment.certificate_code
+    assert page.get_by_role("button", name=re.compile("^Revoir le module")).is_visible()
+
+
+def test_agent_plays_the_multi_sco_2004_package_through_flow_navigation(page, demo, login, scorm2004_step):
+    login(page, "agent")
+    _start(page, scorm2004_step)
+    titles = ["Introduction", "Les gestes qui sauvent", "Évaluation"]
+    for number, title in enumerate(titles, start=1):
+        expect(page).to_have_url(re.compile(rf"sco=ITEM-{number}$") if number > 1 else re.compile(r"/tentatives/\d+/"))
+        current = page.locator('.player-toc [aria-current="page"]')
+        expect(current).to_have_text(title)
+        sco = _sco(page)
+        expect(sco.get_by_role("heading", level=1)).to_contain_text(title)
+        sco.get_by_role("button", name="Suivant").click()
+        expect(_status(page)).to_have_text("Enregistré")
+        sco.get_by_role("button", name="Terminer le module").click()
+        # the SCO asks for the next one (adl.nav.request = continue): the player follows
+        if number < len(titles):
+            expect(page).to_have_url(re.compile(rf"sco=ITEM-{number + 1}$"))
+    expect(page).to_have_url(re.compile(re.escape(scorm2004_step.url) + "$"))
+    expect(page.get_by_role("link", name=re.compile("Télécharger mon attestation"))).to_be_visible()
+    attempt = PackageAttempt.objects.get(enrollment__agent=demo["agent"])
+    assert attempt.status == "passed"
+    assert all(attempt.scos[f"ITEM-{n}"]["terminated"] for n in (1, 2, 3))
+    assert Enrollment.objects.get(agent=demo["agent"]).status == "completed"
+
+
+def test_closing_the_tab_mid_way_then_resuming_keeps_the_70kb_suspend_data(context, demo, login, scorm12_step):
+    page = context.new_page()
+    login(page, "agent")
+    _start(page, scorm12_step)
+    sco = _sco(page)
+    expect(sco.get_by_role("heading", level=2)).to_have_text("Écran 1 sur 3")
+    assert page.evaluate("window.API.LMSGetValue('cmi.core.entry')") == "ab-initio"
+    sco.get_by_role("button", name="Suivant").click()
+    expect(sco.get_by_role("heading", level=2)).to_have_text("Écran 2 sur 3")
+    expect(_status(page)).to_have_text("Enregistré")
+    page.close(run_before_unload=True)
+
+    attempt = PackageAttempt.objects.get(enrollment__agent=demo["agent"])
+    stored = attempt.scos["ITEM-1"]["cmi"]
+    assert stored["cmi.core.lesson_location"] == "2"
+    assert len(stored["cmi.suspend_data"]) == SUSPEND_LENGTH
+    assert stored["cmi.suspend_data"].startswith("screen=2;")
+
+    page = context.new_page()
+    _start(page, scorm12_step, button="Reprendre")
+    sco = _sco(page)
+    note = sco.locator("#resume-note")
+    expect(note).to_contain_text("Reprise à l'écran 2")
+    expect(note).to_have_attribute("data-suspend-length", str(SUSPEND_LENGTH))
+    expect(sco.get_by_role("heading", level=2)).to_have_text("Écran 2 sur 3")
+    assert page.evaluate("window.API.LMSGetValue('cmi.core.entry')") == "resume"
+    assert page.evaluate("window.API.LMSGetValue('cmi.suspend_data').length") == SUSPEND_LENGTH
+    # the vendored runtime accepts more than scorm-again's 64,000 characters
+    assert page.evaluate("window.API.LMSSetValue('cmi.suspend_data', 'x'.repeat(80000))") == "true"
+
+    # A change the SCO never committed reaches the server when the tab is closed (beacon).
+    assert page.evaluate("window.API.LMSSetValue('cmi.core.lesson_location', '3')") == "true"
+    page.close(run_before_unload=True)
+
+    def location_saved():
+        attempt.refresh_from_db()
+        cmi = attempt.scos["ITEM-1"]["cmi"]
+        return cmi["cmi.core.lesson_location"] == "3" and len(cmi["cmi.suspend_data"]) == 80000
+
+    assert _wait_for(location_saved), attempt.scos["ITEM-1"]["cmi"]["cmi.core.lesson_location"]
+
+
+def test_player_page_has_no_serious_accessibility_violation(page, demo, login, axe_check, scorm2004_step):
+    login(page, "agent")
+    page.goto(scorm2004_step.url)
+    axe_check(page)
+    page.get_by_role("button", name=re.compile("^Commencer")).click()
+    expect(_sco(page).get_by_role("heading", level=2)).to_have_text("Écran 1 sur 2")
+    expect(page.locator("#package-frame")).to_have_attribute("title", re.compile("Contenu du module"))
+    axe_check(page)
