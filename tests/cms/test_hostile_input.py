@@ -374,15 +374,22 @@ def test_csrf_failure_of_a_session_user_on_an_api_post_answers_json_403(chain):
     assert "CSRF" in response.json()["detail"]
 
 
+@pytest.mark.django_db
 def test_csrf_failure_view_answers_json_under_api_and_a_page_elsewhere():
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.sessions.backends.db import SessionStore
+
     factory = RequestFactory()
     response = csrf_failure(factory.post("/api/v1/anything/"), reason="CSRF cookie not set.")
     assert response.status_code == 403
     assert is_json(response)
     assert "CSRF cookie not set." in json.loads(response.content)["detail"]
-    page = csrf_failure(factory.post("/compte/connexion/"), reason="CSRF cookie not set.")
+    request = factory.post("/compte/connexion/")
+    request.user, request.session = AnonymousUser(), SessionStore()  # the themed page reads both
+    page = csrf_failure(request, reason="CSRF cookie not set.")
     assert page.status_code == 403
     assert page["Content-Type"].startswith("text/html")
+    assert "Formulaire expiré" in page.content.decode()
 
 
 @pytest.mark.django_db
