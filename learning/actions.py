@@ -211,6 +211,10 @@ class RecordStepResult(EnrollmentAction):
 
     def apply(self):
         self.result = self.record()
+        self.after_result()
+
+    def after_result(self):
+        """The step's result moves the enrolment; a completion queues its certificate."""
         self.obj.last_step_id = self.step.pk
         self.recompute()
         enrollment = self.obj
@@ -391,16 +395,8 @@ class CommitPackage(RecordStepResult):
 
     def apply(self):
         self.result = self.record()
-        if not self.applied:
-            return
-        self.obj.last_step_id = self.step.pk
-        self.recompute()
-        enrollment = self.obj
-        if enrollment.status == S.COMPLETED and enrollment.certificate_code and not enrollment.certificate_file:
-            from learning import tasks
-
-            pk = enrollment.pk
-            transaction.on_commit(lambda: tasks.render_certificate.enqueue(pk))
+        if self.applied:
+            self.after_result()
 
     def save(self):
         if self.applied:

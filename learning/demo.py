@@ -1343,27 +1343,25 @@ def ensure_index(home):
     return index
 
 
+def add_course_page(index, spec, *, self_enrollment):
+    """A published course page for ``spec`` under ``index`` (no steps)."""
+    course = CoursePage(
+        title=spec.title, slug=spec.slug, summary=spec.summary, description=spec.description,
+        objectives=spec.objectives, audience=spec.audience, theme=spec.theme, estimated_minutes=spec.minutes,
+        self_enrollment=self_enrollment, validity_months=spec.validity_months, certificate=True,
+        search_description=spec.summary,
+    )
+    index.add_child(instance=course)
+    _publish(course)
+    return course
+
+
 def ensure_course(index, spec):
     """The course page of ``spec`` under ``index`` (created with its lessons and quiz if missing)."""
     existing = CoursePage.objects.child_of(index).filter(slug=spec.slug).first()
     if existing is not None:
         return existing, False
-    course = CoursePage(
-        title=spec.title,
-        slug=spec.slug,
-        summary=spec.summary,
-        description=spec.description,
-        objectives=spec.objectives,
-        audience=spec.audience,
-        theme=spec.theme,
-        estimated_minutes=spec.minutes,
-        self_enrollment=spec.self_enrollment,
-        validity_months=spec.validity_months,
-        certificate=True,
-        search_description=spec.summary,
-    )
-    index.add_child(instance=course)
-    _publish(course)
+    course = add_course_page(index, spec, self_enrollment=spec.self_enrollment)
     for lesson in spec.lessons:
         page = LessonPage(
             title=lesson.title,
@@ -1398,22 +1396,7 @@ def ensure_package_course(index, spec, *, user=None):
         return course, False
     with transaction.atomic():
         if course is None:
-            course = CoursePage(
-                title=spec.title,
-                slug=spec.slug,
-                summary=spec.summary,
-                description=spec.description,
-                objectives=spec.objectives,
-                audience=spec.audience,
-                theme=spec.theme,
-                estimated_minutes=spec.minutes,
-                self_enrollment=True,
-                validity_months=spec.validity_months,
-                certificate=True,
-                search_description=spec.summary,
-            )
-            index.add_child(instance=course)
-            _publish(course)
+            course = add_course_page(index, spec, self_enrollment=True)
         result = import_package(spec.package_file(), user=user, course=course, title=spec.step_title)
         step = result.step.specific
         if not step.live:  # the importer publishes; the demo makes sure of it
