@@ -590,7 +590,7 @@ def seed_appraisal(context):
         counts = scatter.apply(scatter.rows(touched, demo_ids))
         context.log(
             "  états : "
-            + ", ".join(f"{state} {counts.get(state, 0)}" for state, _share in PROFILE)
+            + ", ".join(f"{S(state).label.lower()} {counts.get(state, 0)}" for state, _share in PROFILE)
             + f" ({time.perf_counter() - started:.1f} s)"
         )
     return {"campaign": campaign, "created": True, "stories": touched, "counts": counts}

@@ -1757,7 +1757,7 @@ def seed_learning(context):
         write_history(generated, created_at=now - timedelta(days=started_days_ago[1] + 1))
         context.log(
             f"  {assignment.course.title} → {assignment.org_unit.code} : "
-            + ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
+            + ", ".join(f"{EnrollmentStatus(status).label.lower()} {count}" for status, count in sorted(counts.items()))
         )
     if fresh:
         Assignment.objects.filter(pk__in=[a.pk for a, _p in fresh if a.course_id == courses[PREVENTION].pk]).update(

@@ -209,6 +209,8 @@ PASSWORD_RESET_MAX_PER_IP = env_int("PASSWORD_RESET_MAX_PER_IP", 20, minimum=1)
 
 # --- i18n: French first, English available
 LANGUAGE_CODE = "fr"
+# English dates and numbers in one format per kind (cms/formats/en): "6 December 2026", "06/12/2026".
+FORMAT_MODULE_PATH = ["cms.formats"]
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "cms" / "locale"]
 TIME_ZONE = "Europe/Paris"

@@ -304,3 +304,14 @@ def test_panel_runs_a_fixed_number_of_queries(chain, org, campaign):
     many = {login: measure(login) for login in ("agent", "manager", "reviewer")}
     assert many == few
     assert max(few.values()) <= 3
+
+
+def test_the_seed_output_names_the_states_in_french(db, appraisal_seeders_only, monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "mot-de-passe-des-tests")
+    out = io.StringIO()
+    with translation.override("fr"):
+        call_command("seed_demo", "--agents", "60", stdout=out, stderr=io.StringIO())
+    line = next(line for line in out.getvalue().splitlines() if "états :" in line)
+    assert "créé" in line.lower() or "convoqué" in line.lower()
+    for english in ("created", "convoked", "held", "notified", "acknowledged", "final ", "cancelled"):
+        assert english not in line

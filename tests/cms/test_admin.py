@@ -568,3 +568,12 @@ def test_agent_chooser_searches_and_respects_visibility(client, chain):
     assert list(response.context["results"]) == []
     response = client.get(reverse("annuaire_choix_agent:chosen", args=[chain["manager"].pk]))
     assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_default_moderation_workflow_has_a_french_name():
+    from wagtail.models import Task, Workflow
+
+    assert not Workflow.objects.filter(name="Moderators approval").exists()
+    assert not Task.objects.filter(name="Moderators approval").exists()
+    assert Workflow.objects.filter(name="Validation par les modérateurs").exists()

@@ -261,3 +261,20 @@ def test_gettext_is_french_by_default():
     with translation.override(settings.LANGUAGE_CODE):
         assert translation.gettext("Mon espace") == "Mon espace"
         assert translation.gettext("Entretien professionnel") == "Entretien professionnel"
+
+
+def test_english_dates_have_one_format_per_kind():
+    """One long and one short format, day first, 24-hour times, in English as in French."""
+    import datetime
+
+    from django.utils import formats
+
+    moment = datetime.datetime(2026, 12, 6, 14, 30)
+    with translation.override("en"):
+        assert formats.date_format(moment.date()) == "6 December 2026"
+        assert formats.date_format(moment.date(), "SHORT_DATE_FORMAT") == "06/12/2026"
+        assert formats.date_format(moment, "DATETIME_FORMAT") == "6 December 2026 14:30"
+        assert formats.date_format(moment, "SHORT_DATETIME_FORMAT") == "06/12/2026 14:30"
+    with translation.override("fr"):
+        assert formats.date_format(moment.date()) == "6 décembre 2026"
+        assert formats.date_format(moment, "DATETIME_FORMAT") == "6 décembre 2026 14:30"
