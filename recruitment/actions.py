@@ -6,6 +6,8 @@ recruitment (``cms.actions.BaseAction``), over the table of ``recruitment.workfl
   requires one and a private note; the decision, the offer and the hire wait for every
   scorecard of the jury. The rejection and the offer leave after commit.
 - ``Withdraw``: the candidate, through their personal link (no user).
+- ``BulkMove``: several applications of one opening to the same stage, all or none, one
+  event each under one batch id, in a constant number of queries (``UndoBatch`` too).
 - ``BulkReject``: several ``Move`` to "rejected" under one batch id, in one transaction, the
   rejections sent after commit (or not); ``UndoBatch`` puts each of them back.
 - ``CloseOpening``: the opening is filled or cancelled (``OpeningStatus``, off the page's
@@ -24,6 +26,7 @@ import secrets
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -246,6 +249,142 @@ class BulkReject(BaseAction):
         return self.batch, len(self.moves)
 
 
+class BulkMove(BaseAction):
+    """Move several applications of one opening to the same stage at once, each by the
+    table's move from its own status, with ``Move``'s rules (a recruiter's move, a reason
+    when any of them needs one, the jury's scorecards before the decision, the offer and the
+    hire); all or none. One event each under one batch id (``UndoBatch`` puts them back),
+    in a constant number of queries whatever their number: the rows locked in one
+    statement, one UPDATE, one INSERT of the events. The offer or rejection messages leave
+    after commit."""
+
+    name = "bulk_move"
+    label = gettext_lazy("Déplacer la sélection")
+    model = Application
+    table = workflow.MOVES
+    transitions = workflow.RECRUITER_MOVES
+    denied_message = NOT_MANAGER
+    Params = Move.Params
+
+    def __init__(self, application_ids, **kwargs):
+        super().__init__(None, **kwargs)
+        self.application_ids = sorted({int(pk) for pk in application_ids})
+        self.batch = ""
+        self.rows = []  # [(pk, status before)]
+        self.opening = None
+
+    @property
+    def target(self):
+        return self.params["status"]
+
+    def lock_all(self):
+        """The applications, locked in one statement in a fixed order, with their opening."""
+        if not self.application_ids:
+            raise ValidationError({"applications": _("Cochez au moins une candidature.")})
+        applications = list(
+            Application.objects.select_for_update(of=("self",)).select_related("opening")
+            .filter(pk__in=self.application_ids).order_by("pk")
+        )
+        if len(applications) != len(self.application_ids):
+            raise ValidationError({"applications": _("Une candidature sélectionnée n'existe plus.")})
+        if len({a.opening_id for a in applications}) > 1:
+            raise ValidationError({"applications": _("Une action groupée porte sur les candidatures d'une seule offre.")})
+        opening = fresh_opening_status(applications[0].opening)
+        for application in applications:
+            application.opening = opening
+        return opening, applications
+
+    def check_all(self, opening, applications):
+        if self.user is None or not permissions.roles_on(self.user, opening) & workflow.MANAGERS:
+            raise PermissionDenied(str(self.denied_message))
+        if opening.recruitment_state not in MOVABLE_STATES:
+            raise Conflict(closed_opening_message(opening))
+        needs_reason = None
+        for application in applications:
+            transition = self.table.between(application.status, self.target)
+            if transition is None or transition.name not in self.transitions:
+                message = workflow.refusal(application.status, self.target, opening.stage_label)
+                raise Conflict(_("%(ref)s : %(message)s") % {"ref": application.reference, "message": message})
+            if transition.reason_required and needs_reason is None:
+                needs_reason = transition.name
+        if needs_reason and not self.params.get("reason"):
+            raise ValidationError({"reason": str(workflow.REASON_REQUIRED[needs_reason])})
+        if self.target in SCORECARD_GATED:
+            self.guard_scorecards([a.pk for a in applications])
+
+    def guard_scorecards(self, pks):
+        """One query: the applications whose jury has a scorecard pending, or none at all
+        after an interview (``Move.guard``, for all of them at once)."""
+        waiting = (
+            Application.objects.filter(pk__in=pks)
+            .annotate(
+                cards=Count("scorecards", distinct=True),
+                pending=Count("scorecards", filter=Q(scorecards__submitted_at__isnull=True), distinct=True),
+                met=Count("interviews", distinct=True),
+            )
+            .filter(Q(pending__gt=0) | Q(cards=0, met__gt=0))
+            .order_by("pk").values_list("reference", flat=True)
+        )
+        references = list(waiting[:5])
+        if references:
+            raise Conflict(
+                _("Toutes les grilles d'évaluation des membres du jury doivent être soumises avant la décision "
+                  "(%(refs)s).") % {"refs": ", ".join(references)}
+            )
+
+    def execute(self):
+        self.clean_params()
+        if self.user is None:
+            raise PermissionDenied(str(self.denied_message))
+        self.batch = secrets.token_hex(8)
+        target = self.target
+        with transaction.atomic():
+            self.opening, applications = self.lock_all()
+            self.check_all(self.opening, applications)
+            self.rows = [(a.pk, a.status) for a in applications]
+            pks = [pk for pk, _status in self.rows]
+            Application.objects.filter(pk__in=pks).update(
+                status=target, status_changed_at=self.now, closed_at=self.now if target in TERMINAL else None
+            )
+            if self.log:
+                reason = "\n".join(p for p in (self.params.get("reason", ""), self.params.get("note", "")) if p)
+                ApplicationEvent.objects.bulk_create(
+                    [
+                        ApplicationEvent(application_id=pk, kind="move", from_status=status, to_status=target,
+                                         reason=reason, actor=self.user, at=self.now, batch=self.batch)
+                        for pk, status in self.rows
+                    ],
+                    batch_size=500,
+                )
+            kind = MESSAGE_ON_ARRIVAL.get(target)
+            if self.notify and kind is not None:
+                actor_id = self.user.pk
+                transaction.on_commit(lambda: [
+                    services.send_message(application_id=pk, kind=kind, actor_id=actor_id) for pk in pks
+                ])
+            transaction.on_commit(lambda: action_executed.send(sender=type(self), action=self))
+        return self.batch, len(self.rows)
+
+
+def common_targets(statuses, names=workflow.RECRUITER_MOVES):
+    """The statuses every application in ``statuses`` may be moved to (a bulk move), in the
+    table's order."""
+    statuses = list(dict.fromkeys(statuses))
+    if not statuses:
+        return []
+    shared = set(workflow.targets(statuses[0], names))
+    for status in statuses[1:]:
+        shared &= set(workflow.targets(status, names))
+    return [target for target in workflow.targets(statuses[0], names) if target in shared]
+
+
+def bulk_move_needs_reason(statuses, target):
+    """Whether moving applications in ``statuses`` to ``target`` needs a reason (a move back
+    or a reopening for any of them)."""
+    transitions = (workflow.MOVES.between(status, target) for status in set(statuses))
+    return any(t is not None and t.reason_required for t in transitions)
+
+
 class WithdrawForErasure:
     """The table's ``withdraw``, in bulk, when a candidate's data is erased (CNIL): nobody can
     assess "Anonyme", so each application still in progress is withdrawn, with its move
@@ -439,6 +578,12 @@ def withdraw(*, token, now=None):
 def bulk_reject(*, application_ids, actor, reason, send=True, now=None):
     """Returns ``(batch, count)``."""
     return BulkReject(application_ids, user=actor, params={"reason": reason or ""}, now=now, notify=send).execute()
+
+
+def bulk_move(*, application_ids, actor, to_status, reason="", note="", now=None, notify=True):
+    """Returns ``(batch, count)``."""
+    params = {"status": to_status, "reason": reason or "", "note": note or ""}
+    return BulkMove(application_ids, user=actor, params=params, now=now, notify=notify).execute()
 
 
 def undo_batch(*, batch, actor, now=None):

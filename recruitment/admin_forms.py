@@ -108,6 +108,43 @@ class BulkRejectForm(forms.Form):
         return self.cleaned_data.get("message") == self.SEND
 
 
+class BulkMoveForm(forms.Form):
+    """Several applications of the board moved to one stage: the selection, then (a step
+    offering the moves allowed for every one of them) the stage and the reason, then the
+    confirmation (``confirm``)."""
+
+    applications = IdsChoiceField(
+        label=_("Candidatures sélectionnées"), queryset=Application.objects.none(),
+        error_messages={"required": _("Cochez au moins une candidature.")},
+    )
+    status = MoveStatusField(label=_("Nouvelle étape"), widget=forms.RadioSelect,
+                             error_messages={"required": _("Choisissez l'étape de destination.")})
+    reason = forms.CharField(
+        label=_("Motif"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Obligatoire pour un retour à une étape précédente ou une réouverture ; conservé dans "
+                    "l'historique de chaque candidature."),
+    )
+    note = forms.CharField(label=_("Note interne"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    #: Set by the confirmation step (which says how many applications move where).
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, opening, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.opening = opening
+        self.fields["applications"].queryset = Application.objects.filter(opening=opening)
+        self.targets = []
+
+    def offer_targets(self, applications):
+        """The stages every selected application may be moved to (a rejection has its own form,
+        with the message to the candidates)."""
+        from recruitment.actions import common_targets
+
+        names = workflow.RECRUITER_MOVES - {"reject"}
+        self.targets = common_targets([a.status for a in applications], names)
+        self.fields["status"].choices = [(s, self.opening.stage_label(s)) for s in self.targets]
+        return self.targets
+
+
 class CloseOpeningForm(forms.Form):
     state = forms.ChoiceField(
         label=_("Issue du recrutement"), widget=forms.RadioSelect,

@@ -1,8 +1,8 @@
 """The recruiter's side of recruitment in the Wagtail admin.
 
 * "Recrutement" (HR and Recruiters): the openings the user manages, with counts per status;
-  per opening a board (one column per pipeline status, cards, bulk rejection with undo,
-  closing the opening); per application a page (candidate data respecting anonymised
+  per opening a board (one column per pipeline status, cards with their moves, bulk moves
+  and bulk rejection with a confirmation step and undo, closing the opening); per application a page (candidate data respecting anonymised
   screening, files, timeline, interviews, scorecards, move and scheduling forms).
 * "Mes évaluations" (interviewers): their own scorecards and the form to submit them.
 
@@ -15,12 +15,10 @@ message; what a user may not see at all (another opening's application, somebody
 scorecard) answers 404.
 """
 
-import os
-
 from django.contrib import messages as django_messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
@@ -35,9 +33,10 @@ from wagtail.admin.ui.tables import Column, StatusTagColumn, TitleColumn
 from wagtail.admin.views.generic.base import BaseListingView, WagtailAdminTemplateMixin
 
 from cms.exceptions import Conflict
-from recruitment import actions, interviews, permissions, selectors, workflow
+from recruitment import actions, files, interviews, permissions, selectors, workflow
 from recruitment.admin_forms import (
     BoardMoveForm,
+    BulkMoveForm,
     BulkRejectForm,
     CloseOpeningForm,
     MoveForm,
@@ -158,6 +157,7 @@ class BoardView(OpeningMixin, AdminPage):
         super().setup(request, *args, **kwargs)
         self.bulk_form = None
         self.close_form = None
+        self.kept_selection = set()  # the cards still ticked when a bulk move goes back to the board
 
     def dispatch(self, request, *args, **kwargs):
         self.opening = self.get_opening()
@@ -181,6 +181,7 @@ class BoardView(OpeningMixin, AdminPage):
         selected = set()
         if self.bulk_form is not None and self.bulk_form.is_bound:
             selected = {str(pk) for pk in self.bulk_form.data.getlist("applications")}
+        selected |= self.kept_selection
         board = selectors.board(opening)
         rejectable = workflow.MOVES["reject"].sources  # the cards that bulk rejection may take
         for column in board.columns:
@@ -273,6 +274,112 @@ class BulkRejectView(ConfirmationMixin, BoardView):
                 return redirect("recruitment_admin:board", opening.pk)
         messages.error(request, _("La sélection n'a pas été refusée : corrigez les erreurs ci-dessous."))
         return self.render_to_response(self.get_context_data())
+
+
+class BulkMoveView(ConfirmationMixin, BoardView):
+    """Several cards of the board moved to one stage: a step offering the stages every
+    selected application may go to (with the reason when one is needed), then a step naming
+    how many applications move where, then ``actions.bulk_move`` (one batch, undoable)."""
+
+    http_method_names = ["post"]
+    template_name = "recruitment/admin/bulk_move.html"
+    confirm_template = "recruitment/admin/confirm_bulk_move.html"
+    confirm_title = gettext_lazy("Confirmer le déplacement")
+
+    def get_trail(self):
+        return [recruitment_crumb(), board_crumb(self.opening)]
+
+    def get_page_title(self):
+        if getattr(self, "on_board", False):
+            return self.opening.title
+        if getattr(self, "confirming", False):
+            return self.confirm_title
+        return _("Déplacer la sélection")
+
+    def selection(self, form):
+        applications = list(form.cleaned_data["applications"].select_related("candidate").order_by("status_changed_at", "pk"))
+        for application in applications:
+            application.opening = self.opening
+            application.display_name = selectors.display_name(application, self.opening)
+            application.stage = self.opening.stage_label(application.status)
+        return applications
+
+    def back_to_board(self, request, message):
+        messages.error(request, message)
+        self.kept_selection = {str(pk) for pk in request.POST.getlist("applications")}
+        self.template_name, self.on_board = BoardView.template_name, True
+        return self.render_to_response(BoardView.get_context_data(self))
+
+    def render_step(self, form, applications):
+        context = AdminPage.get_context_data(self)
+        context.update(opening=self.opening, form=form, applications=applications, count=len(applications),
+                       board_url=reverse("recruitment_admin:board", args=[self.opening.pk]))
+        return self.render_to_response(context)
+
+    def post(self, request, *args, **kwargs):
+        opening = self.opening
+        if opening.recruitment_state not in MOVABLE_STATES:
+            messages.error(request, actions.closed_opening_message(opening))
+            return redirect("recruitment_admin:board", opening.pk)
+        choosing = request.POST.get("step") == "choose"  # from the board: the selection only
+        data = {"applications": request.POST.getlist("applications")} if choosing else request.POST
+        form = BulkMoveForm(data, opening=opening)
+        form.is_valid()
+        if "applications" in form.errors:
+            return self.back_to_board(request, " ".join(form.errors["applications"]))
+        applications = self.selection(form)
+        if not form.offer_targets(applications):
+            return self.back_to_board(request, _(
+                "Aucune étape n'est possible pour toutes les candidatures sélectionnées à la fois : choisissez des "
+                "candidatures d'une même étape, ou déplacez-les une par une."))
+        if choosing:
+            return self.render_step(self.fresh_step_form(applications), applications)
+        form = BulkMoveForm(request.POST, opening=opening)
+        form.offer_targets(applications)
+        if form.is_valid():
+            target = form.cleaned_data["status"]
+            if target not in form.targets:
+                form.add_error("status", _("Cette étape n'est pas possible pour toutes les candidatures sélectionnées."))
+            elif actions.bulk_move_needs_reason([a.status for a in applications], target) and not form.cleaned_data["reason"]:
+                form.add_error("reason", _("Un retour à une étape précédente ou une réouverture exige un motif."))
+        if not form.is_valid():
+            messages.error(request, _("La sélection n'a pas été déplacée : corrigez les erreurs ci-dessous."))
+            return self.render_step(form, applications)
+        if not form.cleaned_data["confirm"]:
+            target = form.cleaned_data["status"]
+            return self.render_confirmation(
+                opening=opening, form=form, applications=applications, count=len(applications),
+                target=target, target_label=opening.stage_label(target),
+                reason=form.cleaned_data["reason"], note=form.cleaned_data["note"],
+                offer=target == ApplicationStatus.OFFER,
+            )
+        try:
+            batch, count = actions.bulk_move(
+                application_ids=[a.pk for a in applications], actor=request.user, to_status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"], note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            messages.error(request, _("La sélection n'a pas été déplacée : corrigez les erreurs ci-dessous."))
+            return self.render_step(form, applications)
+        except Conflict as error:
+            messages.error(request, str(error))
+            return redirect("recruitment_admin:board", opening.pk)
+        stage = opening.stage_label(form.cleaned_data["status"])
+        text = ngettext("%(count)s candidature placée à l'étape « %(stage)s ».",
+                        "%(count)s candidatures placées à l'étape « %(stage)s ».", count) % {"count": count, "stage": stage}
+        html = render_to_string(
+            "recruitment/admin/includes/undo_message.html",
+            {"text": text, "batch": batch, "next": reverse("recruitment_admin:board", args=[opening.pk])},
+            request=request,
+        )
+        django_messages.success(request, html)
+        return redirect("recruitment_admin:board", opening.pk)
+
+    def fresh_step_form(self, applications):
+        form = BulkMoveForm(initial={"applications": [a.pk for a in applications]}, opening=self.opening)
+        form.offer_targets(applications)
+        return form
 
 
 class UndoBatchView(View):
@@ -525,28 +632,20 @@ class ScheduleInterviewView(ApplicationView):
 
 class ApplicationFileView(ApplicationMixin, View):
     """Serves the CV or the cover letter from private storage, as an attachment, to whoever
-    may see the application, except during anonymised screening."""
-
-    FIELDS = {"cv": gettext_lazy("cv"), "lettre": gettext_lazy("lettre")}
+    may see the application, except during anonymised screening (``recruitment.files``)."""
 
     def get(self, request, pk, kind):
-        if kind not in self.FIELDS:
+        if kind not in files.FIELDS:
             raise Http404
         application = self.get_application()
-        if selectors.identity_hidden(application):
-            messages.error(request, _("Présélection anonyme : le CV et la lettre de motivation restent masqués tant que "
-                                      "la candidature n'a pas quitté la présélection."))
-            return redirect("recruitment_admin:application", application.pk)
-        file = application.cv if kind == "cv" else application.cover_letter
-        if not file:
-            raise Http404
         try:
-            handle = file.open("rb")
-        except FileNotFoundError as error:
-            raise Http404 from error
-        extension = os.path.splitext(file.name)[1].lower()
-        filename = f"{application.reference}-{self.FIELDS[kind]}{extension}"
-        return FileResponse(handle, as_attachment=True, filename=filename)
+            return files.file_response(application, kind)
+        except files.Unavailable as unavailable:
+            if not unavailable.hidden:
+                raise Http404 from None
+        messages.error(request, _("Présélection anonyme : le CV et la lettre de motivation restent masqués tant que "
+                                  "la candidature n'a pas quitté la présélection."))
+        return redirect("recruitment_admin:application", application.pk)
 
 
 class ScorecardSummaryView(ApplicationView):

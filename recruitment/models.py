@@ -21,6 +21,7 @@ from cms.choices import Category
 from cms.storage import private_storage
 from recruitment import messages
 from recruitment.choices import ApplicationStatus, EmploymentType, MessageKind, OpeningState, Recommendation
+from recruitment.page_forms import JobOpeningForm, RecruitersWidget
 
 
 class JobIndexPage(Page):
@@ -89,7 +90,7 @@ class JobOpeningPage(Page):
         MultiFieldPanel([FieldRowPanel([FieldPanel("salary_min"), FieldPanel("salary_max")]), FieldPanel("rifseep_group")], heading=_("Rémunération")),
         MultiFieldPanel(
             [FieldRowPanel([FieldPanel("vacancy_date"), FieldPanel("application_deadline")]), FieldPanel("internal_only"),
-             FieldPanel("anonymised_screening"), FieldPanel("recruiters"), FieldPanel("stage_labels")],
+             FieldPanel("anonymised_screening"), FieldPanel("recruiters", widget=RecruitersWidget), FieldPanel("stage_labels")],
             heading=_("Recrutement"),
         ),
     ]
@@ -102,6 +103,8 @@ class JobOpeningPage(Page):
     ]
     parent_page_types = ["recruitment.JobIndexPage"]
     subpage_types = []
+
+    base_form_class = JobOpeningForm  # recruiters: a searchable chooser, the creator by default; stage labels: a form
 
     class Meta:
         verbose_name = _("offre d'emploi")

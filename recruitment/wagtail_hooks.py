@@ -18,6 +18,7 @@ urlpatterns = [
     path("", admin_views.OpeningIndexView.as_view(), name="openings"),
     path("offres/<id:pk>/", admin_views.BoardView.as_view(), name="board"),
     path("offres/<id:pk>/refuser/", admin_views.BulkRejectView.as_view(), name="bulk_reject"),
+    path("offres/<id:pk>/deplacer/", admin_views.BulkMoveView.as_view(), name="bulk_move"),
     path("offres/<id:pk>/cloturer/", admin_views.CloseOpeningView.as_view(), name="close"),
     path("annuler-action-groupee/", admin_views.UndoBatchView.as_view(), name="undo"),
     path("candidatures/<id:pk>/", admin_views.ApplicationView.as_view(), name="application"),

@@ -110,7 +110,8 @@ class ApplicationCreatedSerializer(serializers.Serializer):
 
 
 class FileUrls:
-    """Absolute URLs of the admin's permission-checked file view, built once per request."""
+    """Absolute URLs of the API's file endpoints (``applications/{id}/cv/``,
+    ``applications/{id}/cover-letter/``), built once per request."""
 
     __slots__ = ("prefix", "middle")
 
@@ -152,9 +153,15 @@ class ApplicationSerializer(serializers.Serializer):
     candidate = CandidateSerializer()
     message = serializers.CharField(allow_null=True)
     cv_url = serializers.URLField(
-        allow_null=True, help_text=_("Téléchargement contrôlé (session de l'administration).")
+        allow_null=True,
+        help_text=_(
+            "GET /api/v1/applications/{id}/cv/ : le CV en pièce jointe, avec le jeton ou la session de l'appelant ; "
+            "null pendant une présélection anonyme, sans CV ou après effacement des données."
+        ),
     )
-    cover_letter_url = serializers.URLField(allow_null=True)
+    cover_letter_url = serializers.URLField(
+        allow_null=True, help_text=_("GET /api/v1/applications/{id}/cover-letter/ : la lettre de motivation.")
+    )
     is_internal = serializers.BooleanField(help_text=_("Candidature d'un agent de la collectivité."))
     possible_duplicate = serializers.BooleanField()
     submitted_at = serializers.DateTimeField()
@@ -189,7 +196,7 @@ class ApplicationSerializer(serializers.Serializer):
             },
             "message": None if hidden else application.message,
             "cv_url": file_url(application.cv, "cv"),
-            "cover_letter_url": file_url(application.cover_letter, "lettre"),
+            "cover_letter_url": file_url(application.cover_letter, "cover-letter"),
             "is_internal": application.is_internal,
             "possible_duplicate": application.possible_duplicate,
             "submitted_at": self.fields["submitted_at"].to_representation(application.submitted_at),

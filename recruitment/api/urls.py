@@ -9,6 +9,8 @@ urlpatterns = [
     path("openings/", views.OpeningListView.as_view(), name="api-openings"),
     path("openings/<id:id>/applications/", views.OpeningApplicationView.as_view(), name="api-opening-applications"),
     path("applications/", views.ApplicationListView.as_view(), name="api-applications"),
+    path("applications/<id:id>/cv/", views.ApplicationCvView.as_view(), name="api-application-cv"),
+    path("applications/<id:id>/cover-letter/", views.ApplicationCoverLetterView.as_view(), name="api-application-cover-letter"),
     path("applications/<id:id>/actions/move/", views.ApplicationMoveView.as_view(), name="api-application-move"),
     path("recruitment/report/", views.ReportView.as_view(), name="api-recruitment-report"),
 ]

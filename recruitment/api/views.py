@@ -9,6 +9,9 @@
   their openings', interviewers those they sit on a jury for, anybody else nothing.
   An application the caller may not see answers 404 (its existence does not leak); a
   visible one the caller may not move (an interviewer) answers 403.
+* ``applications/{id}/cv/`` and ``applications/{id}/cover-letter/`` serve the files (the
+  ``cv_url`` and ``cover_letter_url`` of an application) to the same callers, by token or
+  session: 404 when the application is not visible or the file hidden, erased or absent.
 * ``recruitment/report/`` is for HR and recruiters (over their openings).
 
 Query budget of the lists (does not grow with the rows): authentication, the caller's
@@ -18,8 +21,9 @@ openings' URLs).
 
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
@@ -29,12 +33,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cms.api.errors import invalid, service_errors, validated
+from cms.api.negotiation import IgnoreClientContentNegotiation
 from cms.api.pagination import CursorPagination
 from cms.api.schema import BAD_CURSOR, errors, id_parameter
 from cms.api.serializers import ErrorSerializer
 from cms.converters import parse_id
 from cms.ratelimit import RateThrottle
-from recruitment import actions, permissions, reports, selectors, services
+from recruitment import actions, files, permissions, reports, selectors, services
 from recruitment.api.serializers import (
     ApplicationCreatedSerializer,
     ApplicationRequestSerializer,
@@ -175,12 +180,10 @@ _PLACEHOLDER = 987654321012
 
 
 def file_urls(request):
-    """Prefix and middle of the files' absolute URLs, computed once per request (None when the
-    admin's URLs are not mounted)."""
-    try:
-        path = reverse("recruitment_admin:file", kwargs={"pk": _PLACEHOLDER, "kind": "cv"})
-    except NoReverseMatch:
-        return None
+    """Prefix and middle of the files' absolute URLs, computed once per request: the API's own
+    ``applications/{id}/cv/`` and ``applications/{id}/cover-letter/``, which take the
+    caller's token as well as a session."""
+    path = reverse("api-application-cv", kwargs={"id": _PLACEHOLDER})
     prefix, _sep, rest = request.build_absolute_uri(path).partition(str(_PLACEHOLDER))
     return FileUrls(prefix, rest[: -len("cv/")])
 
@@ -261,6 +264,71 @@ class ApplicationMoveView(APIView):
         application = Application.objects.select_related("opening", "candidate").get(pk=id)
         context = {"request": request, "file_urls": file_urls(request)}
         return Response(ApplicationSerializer(application, context=context).data)
+
+
+class ApplicationFileView(APIView):
+    """The CV or the cover letter of an application, as an attachment, to whoever may read the
+    application (``selectors.applications_visible_to``: HR, the opening's recruiters, its
+    jury), authenticated by token or session. 404 when the caller may not see the application
+    (its existence does not leak), when the file is hidden by anonymised screening, erased
+    or absent; 401 anonymous. Errors are JSON whatever the ``Accept`` header asks."""
+
+    content_negotiation_class = IgnoreClientContentNegotiation  # a PDF client's Accept must not turn an error into 406
+    kind = None
+    not_found = ""
+
+    def serve(self, request, id):
+        queryset = visible_applications(request).select_related("opening", "candidate")
+        application = queryset.filter(pk=id).first() if parse_id(str(id)) is not None else None
+        if application is None:
+            raise exceptions.NotFound(_("Cette candidature n'existe pas ou ne vous est pas accessible."))
+        try:
+            return files.file_response(application, self.kind)
+        except files.Unavailable as unavailable:
+            if unavailable.hidden:
+                raise exceptions.NotFound(
+                    _("Présélection anonyme : les pièces restent masquées tant que la candidature n'a pas quitté "
+                      "la présélection.")
+                ) from None
+            raise exceptions.NotFound(str(self.not_found)) from None
+
+
+FILE_RESPONSES = {
+    **{
+        (200, media_type): OpenApiResponse(
+            OpenApiTypes.BINARY,
+            description=_("Le fichier en pièce jointe, dans le format déposé par le candidat (PDF, DOCX ou ODT)."),
+        )
+        for media_type in [*files.MEDIA_TYPES.values(), files.OTHER_MEDIA_TYPE]
+    },
+    **errors(401, 404),
+}
+
+
+class ApplicationCvView(ApplicationFileView):
+    kind = "cv"
+    not_found = gettext_lazy("Aucun CV accessible pour cette candidature.")
+
+    @extend_schema(
+        operation_id="applications_cv_retrieve",
+        parameters=[id_parameter("id", _("Identifiant de la candidature."), path=True)],
+        responses=FILE_RESPONSES,
+    )
+    def get(self, request, id):
+        return self.serve(request, id)
+
+
+class ApplicationCoverLetterView(ApplicationFileView):
+    kind = "lettre"
+    not_found = gettext_lazy("Aucune lettre de motivation accessible pour cette candidature.")
+
+    @extend_schema(
+        operation_id="applications_cover_letter_retrieve",
+        parameters=[id_parameter("id", _("Identifiant de la candidature."), path=True)],
+        responses=FILE_RESPONSES,
+    )
+    def get(self, request, id):
+        return self.serve(request, id)
 
 
 # --- report ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from recruitment import interviews
 from recruitment.choices import PIPELINE, TERMINAL, ApplicationStatus, OpeningState
 from recruitment.models import Application, ApplicationEvent, Candidate, Interview, JobIndexPage, JobOpeningPage
-from tests.factories import AgentFactory, OrgUnitFactory, UserFactory
+from tests.factories import AgentFactory, OrgUnitFactory, UserFactory, api_token_for
 from tests.recruitment.conftest import (
     big_pdf_upload,
     docx_upload,
@@ -491,7 +491,7 @@ def test_application_item_shape_and_file_url(world):
     assert item["status"] == "received" and item["stage_label"] == "Reçue" and item["identity_hidden"] is False
     assert item["candidate"]["first_name"] == "Alice" and item["candidate"]["email"] == application.candidate.email
     assert item["candidate"]["full_name"] == str(application.candidate)
-    assert item["cv_url"] == f"http://testserver/admin/recrutement/candidatures/{application.pk}/fichiers/cv/"
+    assert item["cv_url"] == f"http://testserver/api/v1/applications/{application.pk}/cv/"
     assert item["cover_letter_url"] is None and item["message"] == "Motivée."
     assert item["closed_at"] is None and item["submitted_at"]
 
@@ -764,6 +764,141 @@ def test_report_queries_do_not_grow(world, role):
     assert small == large
 
 
+# --- the candidate's files through the API (issue 13, item 20) --------------------------------------------------
+
+
+def token_client(world, role):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(world.users[role])}")
+    return client
+
+
+def served(response):
+    return b"".join(response.streaming_content)
+
+
+def store_cv(application, content=None):
+    """Write the CV into this test's private folder (the world's files were written under the
+    folder of the test that built it) and return the bytes."""
+    content = content or pdf_bytes()
+    application = Application.objects.get(pk=application.pk)
+    application.cv.save(f"{application.reference}.pdf", ContentFile(content))
+    return content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("auth", ["session", "token"])
+@pytest.mark.parametrize(
+    "role, target, code",
+    [
+        ("anonymous", "mine", 401),
+        ("agent", "mine", 404),
+        ("interviewer", "jury", 200),  # on the jury: reads the application, so its CV
+        ("interviewer", "mine", 404),
+        ("other_interviewer", "jury", 404),
+        ("recruiter", "mine", 200),
+        ("recruiter", "jury", 200),
+        ("other_recruiter", "mine", 404),
+        ("hr", "mine", 200),
+        ("hr", "jury", 200),
+    ],
+)
+def test_matrix_cv(world, auth, role, target, code):
+    if role == "anonymous":
+        client = APIClient()
+        if auth == "token":
+            client.credentials(HTTP_AUTHORIZATION="Token not-a-real-key")
+    else:
+        client = token_client(world, role) if auth == "token" else client_for(world, role)
+    application = world.apps[target]
+    content = store_cv(application, pdf_bytes() + f"% {role} {auth}".encode())
+    response = client.get(f"{API}applications/{application.pk}/cv/", HTTP_ACCEPT="application/pdf")
+    assert response.status_code == code
+    if code == 200:
+        assert served(response) == content
+        assert response["Content-Type"] == "application/pdf"
+        assert response["Content-Disposition"] == f'attachment; filename="{application.reference}-cv.pdf"'
+    else:  # JSON errors, not a 406 for the PDF client, and not a redirect to a login page
+        assert response["Content-Type"].startswith("application/json")
+        assert response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_cv_url_of_the_list_works_with_the_token_that_read_the_list(world):
+    client = token_client(world, "recruiter")
+    items = client.get(f"{API}applications/", {"opening": world.openings["mine"].pk}).json()["results"]
+    urls = {item["reference"]: item["cv_url"] for item in items}
+    assert set(urls) == {world.apps["jury"].reference, world.apps["mine"].reference}
+    store_cv(world.apps["jury"]), store_cv(world.apps["mine"])
+    for url in urls.values():
+        assert url.startswith("http://testserver/api/v1/applications/")
+        response = client.get(url)
+        assert response.status_code == 200 and served(response) == pdf_bytes()
+
+
+@pytest.mark.django_db
+def test_a_file_hidden_by_anonymised_screening_is_404_until_the_application_leaves_screening(world):
+    client = token_client(world, "recruiter")
+    application = world.apps["hidden"]
+    store_cv(application)
+    url = f"{API}applications/{application.pk}/cv/"
+    response = client.get(url)
+    assert response.status_code == 404 and "Présélection anonyme" in response.json()["detail"]
+    assert client.post(f"{API}applications/{application.pk}/actions/move/", {"status": "shortlisted"},
+                       format="json").status_code == 200
+    response = client.get(url)
+    assert response.status_code == 200 and served(response) == pdf_bytes()
+
+
+@pytest.mark.django_db
+def test_missing_erased_and_unknown_files_are_404(world):
+    hr = token_client(world, "hr")
+    theirs = world.apps["theirs"]  # applied without a CV
+    assert hr.get(f"{API}applications/{theirs.pk}/cv/").json()["detail"] == "Aucun CV accessible pour cette candidature."
+    mine = world.apps["mine"]
+    store_cv(mine)
+    assert hr.get(f"{API}applications/{mine.pk}/cv/").status_code == 200
+    assert hr.get(f"{API}applications/{mine.pk}/cover-letter/").status_code == 404  # no cover letter
+    assert hr.get(f"{API}applications/99999999999999999999/cv/").status_code == 404
+    assert hr.get(f"{API}applications/{mine.pk + 100000}/cv/").status_code == 404
+    Candidate.objects.filter(pk=mine.candidate_id).update(anonymised_at=timezone.now())
+    assert hr.get(f"{API}applications/{mine.pk}/cv/").status_code == 404
+    [item] = [i for i in hr.get(f"{API}applications/").json()["results"] if i["reference"] == mine.reference]
+    assert item["cv_url"] is None
+
+
+@pytest.mark.django_db
+def test_cover_letter_is_served_at_cover_letter_url(world):
+    application = Application.objects.get(pk=world.apps["jury"].pk)
+    letter = b"%PDF-1.4 lettre " + pdf_bytes()
+    application.cover_letter.save(f"{application.reference}-lettre.pdf", ContentFile(letter))
+    client = token_client(world, "recruiter")
+    items = client.get(f"{API}applications/", {"opening": world.openings["mine"].pk}).json()["results"]
+    [item] = [i for i in items if i["reference"] == application.reference]
+    assert item["cover_letter_url"] == f"http://testserver/api/v1/applications/{application.pk}/cover-letter/"
+    response = client.get(item["cover_letter_url"])
+    assert response.status_code == 200 and served(response) == letter
+    assert response["Content-Disposition"] == f'attachment; filename="{application.reference}-lettre.pdf"'
+    assert token_client(world, "other_recruiter").get(item["cover_letter_url"]).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_docx_cv_is_served_with_its_media_type(world):
+    application = Application.objects.get(pk=world.apps["mine"].pk)
+    content = docx_upload().read()
+    application.cv.save(f"{application.reference}.docx", ContentFile(content))
+    response = token_client(world, "hr").get(f"{API}applications/{application.pk}/cv/")
+    assert response.status_code == 200 and served(response) == content
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert response["Content-Disposition"] == f'attachment; filename="{application.reference}-cv.docx"'
+
+
+@pytest.mark.django_db
+def test_files_are_get_only(world):
+    response = token_client(world, "hr").post(f"{API}applications/{world.apps['mine'].pk}/cv/")
+    assert response.status_code == 405
+
+
 # --- schema ---------------------------------------------------------------------------------------------------------
 
 
@@ -773,6 +908,7 @@ def test_schema_documents_the_recruitment_endpoints():
     assert response.status_code == 200
     text = response.content.decode()
     for path in ("/api/v1/openings/", "/api/v1/openings/{id}/applications/", "/api/v1/applications/",
-                 "/api/v1/applications/{id}/actions/move/", "/api/v1/recruitment/report/"):  # fmt: skip
+                 "/api/v1/applications/{id}/actions/move/", "/api/v1/recruitment/report/",
+                 "/api/v1/applications/{id}/cv/", "/api/v1/applications/{id}/cover-letter/"):  # fmt: skip
         assert path in text
     assert "ApplicationStatusEnum" in text and "multipart/form-data" in text

@@ -80,7 +80,7 @@ def url(name, *args):
 # --- the permission matrix ------------------------------------------------------------------
 
 OK, DENIED, NOT_FOUND, LOGIN = "ok", "denied", "404", "login"
-ENDPOINTS = ["openings", "board", "application", "file", "move", "bulk_reject", "undo", "close", "schedule",
+ENDPOINTS = ["openings", "board", "application", "file", "move", "bulk_reject", "bulk_move", "undo", "close", "schedule",
              "my_scorecards", "scorecard", "summary"]
 ROLES = ["anonymous", "agent", "interviewer", "other_interviewer", "recruiter", "other_recruiter", "hr"]
 EVERYTHING_BUT_SCORECARDS = {name: OK for name in ENDPOINTS} | {"my_scorecards": DENIED, "scorecard": NOT_FOUND}
@@ -140,6 +140,8 @@ def call(client, endpoint, world):
         "bulk_reject": ("post", url("bulk_reject", opening.pk),
                         {"applications": [world["received"].pk], "reason": "Profil éloigné", "message": "none",
                          "confirm": "1"}),
+        "bulk_move": ("post", url("bulk_move", opening.pk),
+                      {"applications": [world["received"].pk], "status": "screening", "confirm": "1"}),
         "undo": ("post", url("undo"), {"batch": world["batch"]}),
         "close": ("post", url("close", opening.pk), {"state": "filled", "confirm": "on"}),
         "schedule": ("post", url("schedule", application.pk),
@@ -159,13 +161,14 @@ def effect(endpoint, world):
     return {
         "move": refresh["application"].status == ApplicationStatus.SHORTLISTED,
         "bulk_reject": refresh["received"].status == ApplicationStatus.REJECTED,
+        "bulk_move": refresh["received"].status == ApplicationStatus.SCREENING,
         "undo": refresh["undone"].status == ApplicationStatus.SCREENING,
         "close": type(world["opening"]).objects.get(pk=world["opening"].pk).recruitment_state == OpeningState.FILLED,
         "schedule": Interview.objects.filter(application=world["application"]).count() == 2,
     }.get(endpoint)
 
 
-POSTS = ["move", "bulk_reject", "undo", "close", "schedule"]
+POSTS = ["move", "bulk_reject", "bulk_move", "undo", "close", "schedule"]
 GETS = [name for name in ENDPOINTS if name not in POSTS]
 
 
@@ -512,7 +515,7 @@ def test_bulk_reject_needs_a_reason_and_a_selection(client, openings, recruiter)
     client.force_login(recruiter)
     html = client.post(url("bulk_reject", opening.pk), {"applications": [application.pk], "reason": "", "message": "none"}).content.decode()
     assert "Le motif du refus est obligatoire." in html
-    assert f'value="{application.pk}" id="select-{application.pk}" form="bulk-reject-form" checked' in html  # selection kept
+    assert f'value="{application.pk}" id="select-{application.pk}" form="bulk-form" checked' in html  # selection kept
     html = client.post(url("bulk_reject", opening.pk), {"reason": "Hors profil", "message": "none"}).content.decode()
     assert "Cochez au moins une candidature." in html
     assert Application.objects.get(pk=application.pk).status == ApplicationStatus.RECEIVED
@@ -571,7 +574,7 @@ def test_close_opening_cancels_remaining_applications_and_blocks_moves(client, o
     assert Application.objects.get(pk=hired.pk).status == ApplicationStatus.HIRED
 
     board = client.get(url("board", opening.pk)).content.decode()
-    assert "Recrutement clos" in board and 'id="bulk-reject-form"' not in board and 'name="confirm"' not in board
+    assert "Recrutement clos" in board and 'id="bulk-form"' not in board and 'name="confirm"' not in board
     page = client.get(url("application", rejected.pk)).content.decode()
     assert url("move", rejected.pk) not in page
     response = client.post(url("move", rejected.pk), {"status": "screening", "reason": "Réouverture"}, follow=True)

@@ -84,7 +84,9 @@ def test_missing_file(db, tmp_path):
     assert "introuvable" in str(caught.value)
 
 
-def test_exit_codes(course, tmp_path, capsys):
+def test_exit_codes(course, tmp_path, capsys, monkeypatch):
+    # run_from_argv closes every connection when it ends: keep the test's transaction alive.
+    monkeypatch.setattr("django.db.connections.close_all", lambda: None)
     path = write(tmp_path, b"not a zip at all")
     with pytest.raises(SystemExit) as exited:
         Command().run_from_argv(["manage.py", "import_package", str(path), "--course", str(course.pk)])
