@@ -38,6 +38,7 @@ from appraisal.choices import AppraisalState as S
 from appraisal.models import Appraisal, Campaign
 from cms.csvstream import streaming_csv_response
 from cms.dates import local_day
+from cms.forms import OrgUnitChoiceField, org_units_in_tree_order
 from cms.models import OrgUnit
 
 OVERDUE_PAGE_SIZE = 50
@@ -307,24 +308,27 @@ def appraisals(request):
 
 
 class ExportForm(forms.Form):
-    unit = forms.CharField(
-        label=gettext_lazy("Code de l'unité"),
-        max_length=32,
+    """The unit whose final reports to export, chosen from the org tree (a select in tree
+    order, indented; submitted and prefilled by code, e.g. ``?unit=DRH-SF``)."""
+
+    unit = OrgUnitChoiceField(
+        label=gettext_lazy("Unité"),
+        queryset=OrgUnit.objects.none(),
+        to_field_name="code",
+        empty_label=gettext_lazy("Choisir une unité…"),
         help_text=gettext_lazy(
             "Les comptes rendus définitifs de cette unité et de toutes ses sous-unités, un PDF par agent."
         ),
+        error_messages={"invalid_choice": gettext_lazy("Aucune unité ne porte ce code : choisissez-la dans la liste.")},
     )
 
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
         self.campaign = campaign
-        self.fields["unit"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+        self.fields["unit"].queryset = org_units_in_tree_order().only("pk", "code", "name", "depth", "path")
 
     def clean_unit(self):
-        code = self.cleaned_data["unit"].strip()
-        unit = OrgUnit.objects.filter(code=code).first()
-        if unit is None:
-            raise forms.ValidationError(_("Aucune unité ne porte le code « %(code)s ».") % {"code": code})
+        unit = self.cleaned_data["unit"]
         finals = Appraisal.objects.filter(
             campaign=self.campaign, state=S.FINAL, agent__org_unit__path__startswith=unit.path
         )

@@ -242,10 +242,11 @@ def test_export_form_task_status_and_download(client, org, chain):
     to_final(Appraisal.objects.get(campaign=campaign, agent=chain["agent"]), chain, timezone.now() - days(30))
     client.force_login(chain["hr"].user)
     form = client.get(reverse("appraisal_hr:export", args=[campaign.pk]) + "?unit=DRH-SF")
-    assert form.status_code == 200 and 'value="DRH-SF"' in form.content.decode()
+    assert form.status_code == 200 and '<option value="DRH-SF" selected>' in form.content.decode()
+    assert '<select name="unit"' in form.content.decode()  # chosen from the tree, not typed
 
     bad = client.post(reverse("appraisal_hr:export", args=[campaign.pk]), {"unit": "INCONNU"})
-    assert bad.status_code == 400 and "Code de l&#x27;unité : Aucune unité ne porte le code" in bad.content.decode()
+    assert bad.status_code == 400 and "Aucune unité ne porte ce code : choisissez-la dans la liste." in bad.content.decode()
     empty = OrgUnitFactory(code="VIDE", name="Unité vide")
     nothing = client.post(reverse("appraisal_hr:export", args=[campaign.pk]), {"unit": empty.code})
     assert nothing.status_code == 400 and "Aucun compte rendu définitif" in nothing.content.decode()
