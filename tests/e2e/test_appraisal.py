@@ -147,3 +147,30 @@ def test_convocation_to_visa_and_pdf(page, launched, login, axe_check):
     download = info.value
     assert download.suggested_filename.endswith(".pdf")
     assert Path(download.path()).read_bytes()[:4] == b"%PDF"
+
+
+def test_hr_finds_an_appraisal_from_the_home_page(page, launched, login, axe_check):
+    """HR's main job: from the home page, through « Pilotage des entretiens », search the
+    list of every appraisal by matricule and open the appraisal, where HR's actions are
+    offered; axe is clean on each page reached (no URL typed)."""
+    from django.contrib.auth.models import Group
+
+    from cms import roles
+    from tests.factories import AgentFactory
+
+    hr = AgentFactory(user__username="drh", org_unit=launched["reviewer"].org_unit)
+    hr.user.groups.add(Group.objects.get(name=roles.HR))
+    login(page, "drh")
+    page.goto("/")
+    page.locator(".site-nav").get_by_role("link", name="Pilotage des entretiens").click()
+    axe_check(page)
+    page.get_by_role("link", name=re.compile("^Rechercher un entretien")).click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    axe_check(page)
+    agent = launched["agent"]
+    page.get_by_label("Nom ou matricule").fill(agent.employee_number)
+    page.get_by_label("Nom ou matricule").press("Enter")
+    page.get_by_role("link", name=re.compile(re.escape(agent.full_name))).first.click()
+    expect(page).to_have_url(re.compile(rf"/entretiens/{launched['appraisal'].pk}/$"))
+    expect(page.get_by_role("button", name=re.compile("Annuler|Déléguer|Enregistrer le refus", re.I)).first).to_be_visible()
+    axe_check(page)
