@@ -25,10 +25,11 @@ def record_worker_run(sender, task_result, **kwargs):
     to a row of its own, so ``check_tasks``' heartbeat token is never overwritten."""
     from cms.models import TaskHeartbeat
 
-    if sender.__name__ in ("ImmediateBackend", "DummyBackend"):
+    name = sender.__name__ if isinstance(sender, type) else type(sender).__name__  # backends send either
+    if name in ("ImmediateBackend", "DummyBackend"):
         return
     now = timezone.now()
     TaskHeartbeat.objects.update_or_create(
-        backend=f"{sender.__name__}{LAST_JOB}",
+        backend=f"{name}{LAST_JOB}",
         defaults={"token": str(task_result.id)[:64], "enqueued_at": task_result.enqueued_at or now, "ran_at": now},
     )

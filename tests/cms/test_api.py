@@ -34,6 +34,9 @@ def test_health_reports_the_last_job_a_database_worker_ran(api, settings):
     assert api.get("/api/v1/health/").json()["tasks"]["last_worker_run"] is None
     heartbeat.enqueue("another-backend", "token", "2026-01-01T00:00:00+00:00")  # a job that is not the check's
     call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+    from django_tasks_db.models import DBTaskResult
+
+    assert list(DBTaskResult.objects.values_list("status", flat=True)) == ["SUCCESSFUL"]  # the receiver did not break it
     tasks = api.get("/api/v1/health/").json()["tasks"]
     assert tasks["backend"] == "DatabaseBackend"
     assert tasks["last_worker_run"] is not None
