@@ -25,7 +25,7 @@ def test_health_reports_last_worker_run_after_a_heartbeat(api):
     assert api.get("/api/v1/health/").json()["tasks"]["last_worker_run"] is not None
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_health_reports_the_last_job_a_database_worker_ran(api, settings):
     """Any job a worker finishes counts, not only ``check_tasks``' heartbeat."""
     from cms.tasks import heartbeat
