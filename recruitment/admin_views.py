@@ -110,6 +110,17 @@ class OpeningIndexView(BaseListingView):
     def get_breadcrumbs_items(self):
         return [HOME, {"url": "", "label": self.get_page_title()}]
 
+    @cached_property
+    def header_buttons(self):
+        """The recruitment report (funnel, time to hire), for those who may read it."""
+        from wagtail.admin.widgets.button import HeaderButton
+
+        from recruitment import reports
+
+        if not reports.can_view_reports(self.request.user):
+            return []
+        return [HeaderButton(_("Rapport de recrutement"), url=reverse("recruitment_reports:report"), icon_name="table")]
+
     def get_base_queryset(self):
         openings = selectors.with_recruitment_state(selectors.openings_managed_by(self.request.user))
         return selectors.with_status_counts(openings).only(

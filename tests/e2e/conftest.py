@@ -194,17 +194,29 @@ def axe_check(axe):
     return check
 
 
+def header_link(page, name):
+    """The header's navigation link ``name`` (« Mon espace », « Formations »…)."""
+    return page.locator(".site-nav").get_by_role("link", name=name, exact=True)
+
+
 @pytest.fixture
-def login():
-    """``login(page, username, password)``: sign in through the real form, with the keyboard."""
+def login(axe_check):
+    """``login(page, username, password)``: from the home page, « Se connecter » in the header,
+    then the real form with the keyboard; back on the home page, signed in. axe is run on the
+    home page and the login form on the way (every page reached is checked)."""
 
     def do_login(page, username, password=PASSWORD):
-        page.goto("/compte/connexion/")
+        page.goto("/")
+        axe_check(page)
+        page.locator(".header-tools").get_by_role("link", name="Se connecter", exact=True).click()
+        page.get_by_label("Nom d’utilisateur").wait_for()
+        axe_check(page)
         page.get_by_label("Nom d’utilisateur").fill(username)
         password_field = page.get_by_label("Mot de passe")
         password_field.fill(password)
         password_field.press("Enter")
         page.wait_for_load_state()
+        axe_check(page)  # where « Se connecter » came from: the home page, signed in
         return page
 
     return do_login

@@ -15,6 +15,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import header_link
+
 
 @pytest.fixture
 def launched(demo):
@@ -49,8 +51,9 @@ def test_convocation_to_visa_and_pdf(page, launched, login, axe_check):
     appraisal = launched["appraisal"]
     detail_url = f"/entretiens/{appraisal.pk}/"
 
-    # The manager: Mon espace → the list → the appraisal.
+    # The manager: home page → Mon espace → the list → the appraisal.
     login(page, "manager")
+    header_link(page, "Mon espace").click()
     expect(page.get_by_role("heading", name="Mon entretien professionnel")).to_be_visible()
     axe_check(page)  # Mon espace with the appraisal panel
     page.get_by_role("link", name=re.compile(r"1 agent à convoquer")).click()
@@ -98,8 +101,10 @@ def test_convocation_to_visa_and_pdf(page, launched, login, axe_check):
     expect(state_line(page)).to_contain_text("Compte rendu notifié")
     logout(page)
 
-    # The agent reads, writes observations and signs (Mon espace → the appraisal).
+    # The agent reads, writes observations and signs (home page → Mon espace → the appraisal).
     login(page, "agent")
+    header_link(page, "Mon espace").click()
+    axe_check(page)
     page.get_by_role("link", name="Lire et signer mon compte rendu").click()
     expect(page).to_have_url(re.compile(rf"{detail_url}$"))
     expect(page.get_by_role("link", name=re.compile(r"Télécharger le compte rendu \(PDF")).first).to_be_visible()
@@ -114,7 +119,10 @@ def test_convocation_to_visa_and_pdf(page, launched, login, axe_check):
     # The reviewer opens the report from the queue (no visa button in the list), then visas
     # it through the confirmation step.
     login(page, "reviewer")
-    page.goto("/entretiens/visa/")
+    header_link(page, "Mon espace").click()
+    axe_check(page)
+    page.get_by_role("link", name="1 compte rendu à viser").click()
+    expect(page).to_have_url(re.compile(r"/entretiens/visa/$"))
     axe_check(page)
     expect(page.get_by_role("button", name=re.compile("Viser"))).to_have_count(0)
     page.get_by_role("link", name=re.compile("Lire et viser")).first.click()
@@ -132,18 +140,11 @@ def test_convocation_to_visa_and_pdf(page, launched, login, axe_check):
         "convoke", "hold", "notify", "acknowledge", "visa",
     ]
 
-    # The final report as PDF: the page's link when it has one, else the API's URL (the same
-    # session), followed like a link.
+    # The final report as PDF, from the page's own link.
+    axe_check(page)
     pdf_link = page.get_by_role("link", name=re.compile(r"PDF", re.IGNORECASE))
     with page.expect_download() as info:
-        if pdf_link.count():
-            pdf_link.first.click()
-        else:
-            page.evaluate(
-                """url => { const a = document.createElement("a"); a.href = url; document.body.appendChild(a);
-                            a.click(); a.remove(); }""",
-                f"/api/v1/appraisals/{appraisal.pk}/pdf/",
-            )
+        pdf_link.first.click()
     download = info.value
     assert download.suggested_filename.endswith(".pdf")
     assert Path(download.path()).read_bytes()[:4] == b"%PDF"
@@ -160,8 +161,7 @@ def test_hr_finds_an_appraisal_from_the_home_page(page, launched, login, axe_che
 
     hr = AgentFactory(user__username="drh", org_unit=launched["reviewer"].org_unit)
     hr.user.groups.add(Group.objects.get(name=roles.HR))
-    login(page, "drh")
-    page.goto("/")
+    login(page, "drh")  # back on the home page, signed in
     page.locator(".site-nav").get_by_role("link", name="Pilotage des entretiens").click()
     axe_check(page)
     page.get_by_role("link", name=re.compile("^Rechercher un entretien")).click()

@@ -4,11 +4,20 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import PASSWORD, header_link
 
-def test_agent_logs_in_with_the_keyboard_and_sees_mon_espace(page, demo, login):
-    login(page, "agent")
+
+def test_agent_logs_in_with_the_keyboard_and_sees_mon_espace(page, demo, axe_check):
+    """The home page's « Se connecter à mon espace » (no ``next``) signs in to Mon espace."""
+    page.goto("/")
+    page.locator("main").get_by_role("link", name="Se connecter à mon espace").click()
+    page.get_by_label("Nom d’utilisateur").fill("agent")
+    password_field = page.get_by_label("Mot de passe")
+    password_field.fill(PASSWORD)
+    password_field.press("Enter")
 
     expect(page).to_have_url(re.compile(r"/mon-espace/$"))
+    axe_check(page)
     expect(page.get_by_role("heading", level=1)).to_have_text("Mon espace")
     profile = page.locator("main")
     expect(profile).to_contain_text(demo["agent"].employee_number)
@@ -20,11 +29,12 @@ def test_key_pages_have_no_serious_accessibility_violation(page, demo, login, ax
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     axe_check(page)
 
-    page.goto("/compte/connexion/")
+    page.locator(".header-tools").get_by_role("link", name="Se connecter", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")
     axe_check(page)
 
-    login(page, "agent")
+    login(page, "agent")  # back on the home page, signed in
+    header_link(page, "Mon espace").click()
     expect(page).to_have_url(re.compile(r"/mon-espace/$"))
     axe_check(page)
 

@@ -1,7 +1,8 @@
 """SCORM packages in the browser: an agent plays the SCORM 1.2 sample to completion and
 gets the certificate, plays the multi-SCO SCORM 2004 sample through its three SCOs (flow
 navigation), closes the tab mid-way after a screen that saved a 70 KB ``suspend_data``
-and resumes at that screen with the data intact; the player page is axe clean.
+and resumes at that screen with the data intact; the player page is axe clean. Each module
+is reached from the home page: « Formations », the catalogue card, the course, its programme.
 
 The samples (learning/packages/sample.py) call the API as an authoring tool's output does;
 the player (learning/static/learning/player.js) runs the vendored scorm-again with the
@@ -15,6 +16,7 @@ from playwright.sync_api import expect
 
 from learning.models import Enrollment, PackageAttempt
 from learning.packages import sample
+from tests.e2e.conftest import header_link
 from tests.learning.conftest import build_course
 from tests.learning.packages.conftest import (
     SCORM12_LAUNCHABLES,
@@ -73,15 +75,32 @@ def _wait_for(predicate, timeout=10.0):
     return predicate()
 
 
-def _start(page, step, button="Commencer"):
-    page.goto(step.url)
+def _open_step(page, step, axe_check):
+    """From the home page, as the agent would: « Formations » in the header, the course's
+    card in the catalogue, the course page, then the module in its « Programme »; axe is
+    run on each page reached."""
+    page.goto("/")
+    header_link(page, "Formations").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    axe_check(page)
+    course = step.get_parent()
+    page.locator(".course-card-title").get_by_role("link", name=course.title, exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(course.title)
+    axe_check(page)
+    page.locator(".outline").get_by_role("link", name=step.title, exact=True).click()
+    expect(page).to_have_url(re.compile(re.escape(step.url) + "$"))
+    axe_check(page)
+
+
+def _start(page, step, axe_check, button="Commencer"):
+    _open_step(page, step, axe_check)
     page.get_by_role("button", name=re.compile(f"^{button}")).click()
     expect(page).to_have_url(re.compile(r"/formation/paquets/tentatives/\d+/"))
 
 
-def test_agent_plays_the_scorm12_package_to_completion_and_gets_the_certificate(page, demo, login, scorm12_step):
+def test_agent_plays_the_scorm12_package_to_completion_and_gets_the_certificate(page, demo, login, axe_check, scorm12_step):
     login(page, "agent")
-    _start(page, scorm12_step)
+    _start(page, scorm12_step, axe_check)
     sco = _sco(page)
     expect(sco.get_by_role("heading", level=2)).to_have_text("Écran 1 sur 3")
     sco.get_by_role("button", name="Suivant").click()
@@ -104,14 +123,15 @@ def test_agent_plays_the_scorm12_package_to_completion_and_gets_the_certificate(
     expect(page).to_have_url(re.compile(re.escape(scorm12_step.url) + "$"))
     certificate = page.get_by_role("link", name=re.compile("Télécharger mon attestation"))
     expect(certificate).to_be_visible()
+    axe_check(page)
     enrollment = Enrollment.objects.get(agent=demo["agent"])
     assert enrollment.status == "completed" and enrollment.certificate_code
     assert page.get_by_role("button", name=re.compile("^Revoir le module")).is_visible()
 
 
-def test_agent_plays_the_multi_sco_2004_package_through_flow_navigation(page, demo, login, scorm2004_step):
+def test_agent_plays_the_multi_sco_2004_package_through_flow_navigation(page, demo, login, axe_check, scorm2004_step):
     login(page, "agent")
-    _start(page, scorm2004_step)
+    _start(page, scorm2004_step, axe_check)
     titles = ["Introduction", "Les gestes qui sauvent", "Évaluation"]
     for number, title in enumerate(titles, start=1):
         expect(page).to_have_url(re.compile(rf"sco=ITEM-{number}$") if number > 1 else re.compile(r"/tentatives/\d+/"))
@@ -127,16 +147,17 @@ def test_agent_plays_the_multi_sco_2004_package_through_flow_navigation(page, de
             expect(page).to_have_url(re.compile(rf"sco=ITEM-{number + 1}$"))
     expect(page).to_have_url(re.compile(re.escape(scorm2004_step.url) + "$"))
     expect(page.get_by_role("link", name=re.compile("Télécharger mon attestation"))).to_be_visible()
+    axe_check(page)
     attempt = PackageAttempt.objects.get(enrollment__agent=demo["agent"])
     assert attempt.status == "passed"
     assert all(attempt.scos[f"ITEM-{n}"]["terminated"] for n in (1, 2, 3))
     assert Enrollment.objects.get(agent=demo["agent"]).status == "completed"
 
 
-def test_closing_the_tab_mid_way_then_resuming_keeps_the_70kb_suspend_data(context, demo, login, scorm12_step):
+def test_closing_the_tab_mid_way_then_resuming_keeps_the_70kb_suspend_data(context, demo, login, axe_check, scorm12_step):
     page = context.new_page()
     login(page, "agent")
-    _start(page, scorm12_step)
+    _start(page, scorm12_step, axe_check)
     sco = _sco(page)
     expect(sco.get_by_role("heading", level=2)).to_have_text("Écran 1 sur 3")
     assert page.evaluate("window.API.LMSGetValue('cmi.core.entry')") == "ab-initio"
@@ -152,7 +173,7 @@ def test_closing_the_tab_mid_way_then_resuming_keeps_the_70kb_suspend_data(conte
     assert stored["cmi.suspend_data"].startswith("screen=2;")
 
     page = context.new_page()
-    _start(page, scorm12_step, button="Reprendre")
+    _start(page, scorm12_step, axe_check, button="Reprendre")
     sco = _sco(page)
     note = sco.locator("#resume-note")
     expect(note).to_contain_text("Reprise à l'écran 2")
@@ -177,8 +198,7 @@ def test_closing_the_tab_mid_way_then_resuming_keeps_the_70kb_suspend_data(conte
 
 def test_player_page_has_no_serious_accessibility_violation(page, demo, login, axe_check, scorm2004_step):
     login(page, "agent")
-    page.goto(scorm2004_step.url)
-    axe_check(page)
+    _open_step(page, scorm2004_step, axe_check)
     page.get_by_role("button", name=re.compile("^Commencer")).click()
     expect(_sco(page).get_by_role("heading", level=2)).to_have_text("Écran 1 sur 2")
     expect(page.locator("#package-frame")).to_have_attribute("title", re.compile("Contenu du module"))

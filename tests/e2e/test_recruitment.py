@@ -1,7 +1,10 @@
 """Recruitment in the browser: a candidate applies with a PDF CV and sees the reference; a
 text file renamed .pdf is refused with a clear message; the recruiter moves the application
 to "hired" from the Wagtail admin (list of openings → board → application page); axe finds
-no serious violation on the listing, a job notice and the application form with its errors."""
+no serious violation on the listing, a job notice and the application form with its errors.
+
+Every journey starts at the home page: the candidate follows « Offres d'emploi »; the
+recruiter signs in through the site's « Se connecter » and follows « Recrutement »."""
 
 import re
 from datetime import timedelta
@@ -11,7 +14,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import header_link
 
 REFERENCE = re.compile(r"C-[0-9A-F]{8}")
 
@@ -73,6 +76,21 @@ def cv_file(content, name="cv.pdf"):
     return {"name": name, "mimeType": "application/pdf", "buffer": content}
 
 
+def open_listing(page):
+    """The public listing, as a visitor reaches it: the home page, « Offres d'emploi »."""
+    page.goto("/")
+    header_link(page, "Offres d'emploi").click()
+
+
+def open_recruitment(page, login, username="recruiter"):
+    """Sign in through the site's login (home page, « Se connecter »), then « Recrutement »
+    in the header: the Wagtail admin's list of the openings the user manages."""
+    login(page, username)
+    header_link(page, "Recrutement").click()
+    expect(page).to_have_url(re.compile(r"/admin/recrutement/$"))
+    settled(page)
+
+
 def fill_identity(page, email):
     page.get_by_label(re.compile(r"^Prénom\b")).fill("Jeanne")
     page.get_by_label(re.compile(r"^Nom\b")).fill("Moreau")
@@ -83,7 +101,7 @@ def test_a_candidate_applies_with_a_pdf_cv_and_gets_a_reference(page, jobs, axe_
     from recruitment.models import Application
     from tests.recruitment.conftest import pdf_bytes
 
-    page.goto(jobs["index"].url)
+    open_listing(page)
     expect(page.get_by_role("heading", level=1)).to_have_text("Offres d'emploi")
     axe_check(page)
     page.get_by_role("link", name=re.compile("Jardinier des parcs et jardins")).first.click()
@@ -104,7 +122,10 @@ def test_a_candidate_applies_with_a_pdf_cv_and_gets_a_reference(page, jobs, axe_
 def test_a_text_file_renamed_pdf_is_refused_with_a_clear_message(page, jobs, axe_check):
     from recruitment.models import Application
 
-    page.goto(jobs["opening"].url)
+    open_listing(page)
+    page.get_by_role("link", name=re.compile("Jardinier des parcs et jardins")).first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Jardinier des parcs et jardins")
+    axe_check(page)
     fill_identity(page, "texte.renomme@example.org")
     page.get_by_label(re.compile(r"^CV\b")).set_input_files(cv_file(b"Je suis un simple fichier texte.\n" * 20))
     page.get_by_role("button", name="Envoyer ma candidature").click()
@@ -118,38 +139,51 @@ def test_a_text_file_renamed_pdf_is_refused_with_a_clear_message(page, jobs, axe
     assert not Application.objects.filter(candidate__email="texte.renomme@example.org").exists()
 
 
-def test_an_internal_opening_is_not_listed_for_the_public(page, jobs):
-    page.goto(jobs["index"].url)
+def test_an_internal_opening_is_not_listed_for_the_public(page, jobs, axe_check):
+    open_listing(page)
+    axe_check(page)
     expect(page.get_by_role("link", name=re.compile("Jardinier des parcs"))).to_have_count(1)
     expect(page.get_by_role("link", name="Chef d'équipe")).to_have_count(0)
 
 
-def test_the_recruiter_hires_from_the_wagtail_admin_then_reads_the_report(page, jobs, axe_check):
-
+def hire_from_the_application_page(page, jobs, axe_check):
+    """The list of openings → the board → the application page → « Recrutée »."""
     application = jobs["application"]
-    page.goto("/admin/login/")
-    page.locator("#id_username").fill("recruiter")
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("#id_password").press("Enter")
-    page.wait_for_load_state()
-
-    page.goto("/admin/recrutement/")
+    axe_check(page)
     page.get_by_role("link", name="Jardinier des parcs et jardins (F/H)").click()
     expect(page).to_have_url(re.compile(rf"/admin/recrutement/offres/{jobs['opening'].pk}/$"))
+    settled(page)
+    axe_check(page)
     page.get_by_role("link", name="Nadia Benali").first.click()
     expect(page).to_have_url(re.compile(rf"/admin/recrutement/candidatures/{application.pk}/$"))
+    settled(page)
+    axe_check(page)
 
     page.get_by_label("Nouvelle étape").select_option("hired")
     page.get_by_role("button", name="Enregistrer le changement d'étape").click()
 
     expect(page.get_by_text(re.compile(r"placée à l'étape « Recrutée »"))).to_be_visible()
+    settled(page)
+    axe_check(page)
+
+
+def test_the_recruiter_hires_from_the_wagtail_admin(page, jobs, login, axe_check):
+    application = jobs["application"]
+    open_recruitment(page, login)
+    hire_from_the_application_page(page, jobs, axe_check)
     application.refresh_from_db()
     assert application.status == "hired" and application.closed_at is not None
     event = application.events.filter(kind="move").last()
     assert event.to_status == "hired" and event.actor_id == jobs["recruiter"].pk
 
+
+def test_the_recruiter_hires_then_reads_the_report(page, jobs, login, axe_check):
+    open_recruitment(page, login)
+    hire_from_the_application_page(page, jobs, axe_check)
+
     # The same session opens the report page: the hire is in the funnel and the time-to-hire.
-    page.goto("/recrutement/rapports/")
+    page.get_by_role("link", name="Recrutement").first.click()
+    page.get_by_role("link", name="Rapport de recrutement").click()  # the list of openings' header button
     expect(page.get_by_role("heading", level=1)).to_have_text("Rapport de recrutement")
     expect(page.locator("figure.chart svg")).to_be_visible()
     expect(page.get_by_role("table").first).to_contain_text("Recrutée")
@@ -157,16 +191,12 @@ def test_the_recruiter_hires_from_the_wagtail_admin_then_reads_the_report(page, 
     axe_check(page)
 
 
-def test_the_recruiter_moves_a_card_from_the_board_with_the_keyboard(page, jobs, axe_check):
+def test_the_recruiter_moves_a_card_from_the_board_with_the_keyboard(page, jobs, login, axe_check):
     """From the admin's list of openings to the board; the card's "Vers « Recrutée »" button is
     reached with Tab and pressed with Enter; back on the board, the card is in its new column."""
     application = jobs["application"]
-    page.goto("/admin/login/")
-    page.locator("#id_username").fill("recruiter")
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("#id_password").press("Enter")
-    page.wait_for_load_state()
-    page.get_by_role("link", name="Recrutement").first.click()
+    open_recruitment(page, login)
+    axe_check(page)
     page.get_by_role("link", name="Jardinier des parcs et jardins (F/H)").click()
     expect(page.get_by_role("region", name="Candidatures par étape")).to_be_visible()
     axe_check(page)
@@ -189,15 +219,7 @@ def test_the_recruiter_moves_a_card_from_the_board_with_the_keyboard(page, jobs,
     assert application.status == "hired"
 
 
-def admin_login(page, username="recruiter"):
-    page.goto("/admin/login/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("#id_password").press("Enter")
-    page.wait_for_load_state()
-
-
-def test_the_recruiter_moves_several_cards_at_once_after_a_confirmation(page, jobs, axe_check):
+def test_the_recruiter_moves_several_cards_at_once_after_a_confirmation(page, jobs, login, axe_check):
     """Issue 13, item 16: two cards ticked on the board, « Déplacer la sélection… », the stages
     allowed for both, the step naming how many move where, then the board with the message."""
     from recruitment.models import Application
@@ -205,9 +227,10 @@ def test_the_recruiter_moves_several_cards_at_once_after_a_confirmation(page, jo
 
     first = make_application(jobs["opening"], first_name="Léa", last_name="Girard", cv=False)
     second = make_application(jobs["opening"], first_name="Omar", last_name="Haddad", cv=False)
-    admin_login(page)
-    page.get_by_role("link", name="Recrutement").first.click()
+    open_recruitment(page, login)
     page.get_by_role("link", name="Jardinier des parcs et jardins (F/H)").click()
+    settled(page)
+    axe_check(page)
     page.get_by_label("Sélectionner Léa Girard").check()
     page.get_by_label("Sélectionner Omar Haddad").check()
     page.get_by_role("button", name="Déplacer la sélection…").click()
@@ -232,7 +255,7 @@ def test_the_recruiter_moves_several_cards_at_once_after_a_confirmation(page, jo
     assert {a.status for a in Application.objects.filter(pk__in=[first.pk, second.pk])} == {"screening"}
 
 
-def test_the_recruiters_field_of_an_opening_is_searched_by_name_or_unit(page, jobs, axe):
+def test_the_recruiters_field_of_an_opening_is_searched_by_name_or_unit(page, jobs, login, axe, axe_check):
     """Issue 13, item 17: the page editor lists the people who may be recruiters with their
     units; typing in the search box narrows the list and says how many remain."""
     from django.contrib.auth.models import Group, Permission
@@ -249,8 +272,9 @@ def test_the_recruiters_field_of_an_opening_is_searched_by_name_or_unit(page, jo
                  user__groups=[roles.RECRUITERS], org_unit=unit)
     AgentFactory(user__username="hugo", user__first_name="Hugo", user__last_name="Morel",
                  user__groups=[roles.HR], org_unit=jobs["opening"].org_unit)
-    admin_login(page)
-    page.goto(f"/admin/pages/{jobs['opening'].pk}/edit/")
+    open_recruitment(page, login)
+    axe_check(page)
+    open_page_editor(page, jobs["opening"])
     search = page.get_by_label("Rechercher une personne (nom, unité, adresse e-mail)")
     expect(search).to_be_visible()
     expect(page.get_by_label(re.compile(r"Sophie Lemaire — Bureau du recrutement"))).to_be_visible()
@@ -265,3 +289,12 @@ def test_the_recruiters_field_of_an_opening_is_searched_by_name_or_unit(page, jo
     results = axe.run(page, context={"exclude": [[".Draftail-Editor"]]})
     serious = [v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert serious == [], serious
+
+
+def open_page_editor(page, opening):
+    """The Wagtail explorer, opened from the sidebar's « Pages », lists the openings the
+    recruiter may edit; « Modifier '<title>' » opens the page editor."""
+    sidebar = page.locator("[data-wagtail-sidebar]")
+    sidebar.get_by_role("button", name="Pages", exact=True).click()
+    sidebar.get_by_role("link", name=f"Modifier '{opening.title}'").click()
+    expect(page).to_have_url(re.compile(rf"/admin/pages/{opening.pk}/edit/$"))
