@@ -2,6 +2,7 @@ from rest_framework import exceptions, pagination
 from rest_framework.pagination import Cursor
 
 from cms.converters import parse_id
+from cms.links import absolute_url
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -14,6 +15,11 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
     ordering = ("id",)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        page = super().paginate_queryset(queryset, request, view)
+        self.base_url = absolute_url(request.get_full_path())  # the public address, not the Host header
+        return page
 
     def decode_cursor(self, request):
         cursor = super().decode_cursor(request)

@@ -22,6 +22,7 @@ from cms.api.errors import service_errors
 from cms.api.parsers import JSONParser
 from cms.api.schema import errors, id_parameter
 from cms.api.serializers import ErrorSerializer
+from cms.links import absolute_url
 from learning import services
 from learning.api.package_serializers import (
     CommitRequestSerializer,
@@ -77,7 +78,7 @@ class PackageLaunchView(APIView):
             raise exceptions.NotFound(_("Ce module n'existe pas ou n'est pas publié."))
         with service_errors():
             attempt = services.launch_package(user=request.user, step=step)
-        url = request.build_absolute_uri(services.player_url(attempt.pk))
+        url = absolute_url(services.player_url(attempt.pk))
         return Response({"url": url, "attempt": attempt.pk})
 
 

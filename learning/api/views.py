@@ -26,6 +26,7 @@ from cms.api.pagination import CursorPagination
 from cms.api.schema import BAD_CURSOR, errors, id_parameter
 from cms.converters import parse_id
 from cms.csvstream import streaming_csv_response
+from cms.links import absolute_url
 from learning import selectors, services
 from learning.api.serializers import (
     CSV_HEADER,
@@ -88,7 +89,7 @@ class KeysetCursorPagination(CursorPagination):
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.page_size = self.get_page_size(request)
-        self.base_url = request.build_absolute_uri()
+        self.base_url = absolute_url(request.get_full_path())
         self.cursor = self.decode_cursor(request)
         field, key = self.ordering
         backwards = bool(self.cursor and self.cursor.reverse)
@@ -167,7 +168,7 @@ def certificate_url(request):
     """Prefix and suffix of the certificates' absolute URLs, computed once per request: the
     API's own ``certificates/{id}.pdf``, which takes the caller's token as well as a session."""
     path = reverse("api-certificate", kwargs={"enrollment_id": _PLACEHOLDER})
-    prefix, _sep, suffix = request.build_absolute_uri(path).rpartition(str(_PLACEHOLDER))
+    prefix, _sep, suffix = absolute_url(path).rpartition(str(_PLACEHOLDER))
     return CertificateUrl(prefix, suffix)
 
 

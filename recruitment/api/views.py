@@ -38,6 +38,7 @@ from cms.api.pagination import CursorPagination
 from cms.api.schema import BAD_CURSOR, errors, id_parameter
 from cms.api.serializers import ErrorSerializer
 from cms.converters import parse_id
+from cms.links import absolute_url
 from cms.ratelimit import RateThrottle
 from recruitment import actions, files, permissions, reports, selectors, services
 from recruitment.api.serializers import (
@@ -184,7 +185,7 @@ def file_urls(request):
     ``applications/{id}/cv/`` and ``applications/{id}/cover-letter/``, which take the
     caller's token as well as a session."""
     path = reverse("api-application-cv", kwargs={"id": _PLACEHOLDER})
-    prefix, _sep, rest = request.build_absolute_uri(path).partition(str(_PLACEHOLDER))
+    prefix, _sep, rest = absolute_url(path).partition(str(_PLACEHOLDER))
     return FileUrls(prefix, rest[: -len("cv/")])
 
 

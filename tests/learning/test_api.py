@@ -264,7 +264,7 @@ def test_completion_item_shape_and_certificate_url(world):
     }
     assert item["course"] == {"id": world.course["course"].pk, "slug": "rgpd", "title": "Protection des données"}
     assert item["status"] == "completed" and item["progress"] == 1.0 and item["score"] == 100.0
-    assert item["certificate_url"] == f"http://testserver/api/v1/certificates/{enrollment.pk}.pdf"
+    assert item["certificate_url"] == f"http://127.0.0.1:8000/api/v1/certificates/{enrollment.pk}.pdf"
     assert datetime.fromisoformat(item["completed_at"]) == enrollment.completed_at
     assert datetime.fromisoformat(item["updated_at"]) == enrollment.updated_at
     others = client.get(f"{API}completions/", {"agent": world.numbers["other_agent"]}).json()["results"]
@@ -472,7 +472,7 @@ def test_export_csv_header_rows_and_headers(world):
     assert record["agent_full_name"] == agent.user.get_full_name()
     assert record["agent_org_unit"] == "DRH-SF-B1" and record["course_slug"] == "rgpd"
     assert record["status"] == "completed" and float(record["progress"]) == 1.0 and float(record["score"]) == 100.0
-    assert record["certificate_url"] == f"http://testserver/api/v1/certificates/{enrollment.pk}.pdf"
+    assert record["certificate_url"] == f"http://127.0.0.1:8000/api/v1/certificates/{enrollment.pk}.pdf"
     assert datetime.fromisoformat(record["completed_at"]) == enrollment.completed_at
     assert record["completed_at"].endswith("Z") and record["due_at"] == ""
 
@@ -763,3 +763,19 @@ def test_certificate_of_an_unfinished_enrolment_is_404(world):
     enrollment = Enrollment.objects.get(agent=world.chain["agent"])
     assert client_for(world, "service").get(f"{API}certificates/{enrollment.pk}.pdf").status_code == 404
     assert client_for(world, "service").get(f"{API}certificates/99999999999999999999.pdf").status_code == 404
+
+
+@pytest.mark.django_db
+def test_links_in_the_api_follow_the_public_base_url_not_the_host_header(world, settings):
+    """Behind a reverse proxy the Host header may be an internal name: ``next`` and
+    ``certificate_url`` are built on WAGTAILADMIN_BASE_URL (issue 13, item 2)."""
+    settings.WAGTAILADMIN_BASE_URL = "https://parcours.ville.example"
+    agent = world.chain["agent"]
+    for lesson in world.course["lessons"]:
+        services.complete_lesson(user=agent.user, lesson=lesson)
+    services.submit_quiz(user=agent.user, quiz=world.course["quiz"], answers=ALL_RIGHT)
+    client = client_for(world, "service")
+    body = client.get(f"{API}completions/", {"page_size": 1}, HTTP_HOST="10.0.0.7:8000").json()
+    assert body["next"].startswith("https://parcours.ville.example/api/v1/completions/?")
+    [item] = client.get(f"{API}completions/", {"agent": agent.employee_number}, HTTP_HOST="10.0.0.7").json()["results"]
+    assert item["certificate_url"].startswith("https://parcours.ville.example/api/v1/certificates/")

@@ -491,7 +491,7 @@ def test_application_item_shape_and_file_url(world):
     assert item["status"] == "received" and item["stage_label"] == "Reçue" and item["identity_hidden"] is False
     assert item["candidate"]["first_name"] == "Alice" and item["candidate"]["email"] == application.candidate.email
     assert item["candidate"]["full_name"] == str(application.candidate)
-    assert item["cv_url"] == f"http://testserver/api/v1/applications/{application.pk}/cv/"
+    assert item["cv_url"] == f"http://127.0.0.1:8000/api/v1/applications/{application.pk}/cv/"
     assert item["cover_letter_url"] is None and item["message"] == "Motivée."
     assert item["closed_at"] is None and item["submitted_at"]
 
@@ -831,7 +831,7 @@ def test_cv_url_of_the_list_works_with_the_token_that_read_the_list(world):
     assert set(urls) == {world.apps["jury"].reference, world.apps["mine"].reference}
     store_cv(world.apps["jury"]), store_cv(world.apps["mine"])
     for url in urls.values():
-        assert url.startswith("http://testserver/api/v1/applications/")
+        assert url.startswith("http://127.0.0.1:8000/api/v1/applications/")
         response = client.get(url)
         assert response.status_code == 200 and served(response) == pdf_bytes()
 
@@ -875,7 +875,7 @@ def test_cover_letter_is_served_at_cover_letter_url(world):
     client = token_client(world, "recruiter")
     items = client.get(f"{API}applications/", {"opening": world.openings["mine"].pk}).json()["results"]
     [item] = [i for i in items if i["reference"] == application.reference]
-    assert item["cover_letter_url"] == f"http://testserver/api/v1/applications/{application.pk}/cover-letter/"
+    assert item["cover_letter_url"] == f"http://127.0.0.1:8000/api/v1/applications/{application.pk}/cover-letter/"
     response = client.get(item["cover_letter_url"])
     assert response.status_code == 200 and served(response) == letter
     assert response["Content-Disposition"] == f'attachment; filename="{application.reference}-lettre.pdf"'
