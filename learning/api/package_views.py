@@ -136,7 +136,7 @@ class PackageBeaconView(APIView):
                              description=gettext_lazy("Jeton signé à usage unique (beacon_url).")),
         ],
         request={"text/plain": CommitRequestSerializer, "application/json": CommitRequestSerializer},
-        responses={204: None, **errors(400, 401, 403), 413: E413},
+        responses={204: None, **errors(400, 401, 403, 404), 413: E413},  # 404: an id beyond 64 bits
     )
     def post(self, request, attempt_id):
         token = request.query_params.get("token", "")
