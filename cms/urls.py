@@ -27,6 +27,8 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("api/v1/", include("cms.api.urls")),
     path("xapi/", include("xapi.urls")),
+    path("oidc/", include("identity.urls")),
+    path("scim/v2/", include("provisioning.urls")),
     re_path(r"^api(?:/|$)", api_not_found),  # any other version or path: JSON 404, not a page
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "appraisal.apps.AppraisalConfig",
     "recruitment.apps.RecruitmentConfig",
     "xapi.apps.XapiConfig",
+    "identity.apps.IdentityConfig",
+    "provisioning.apps.ProvisioningConfig",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -375,3 +377,12 @@ LOGGING = {
 # --- xAPI LRS (xapi app, docs/xapi.md): the largest page of a statement query (limit=0 or more
 # asks for this many). /xapi/ answers JSON to other origins (CORS) and is left out of the CSP above.
 XAPI_STATEMENTS_MAX_LIMIT = env_int("XAPI_STATEMENTS_MAX_LIMIT", 500, minimum=1)
+
+# --- Parts kept in their own modules (identity: OpenID Connect and local passwords; provisioning:
+# SCIM; operations: logs, storage, server): each ``apply`` changes these settings in place.
+from cms.settings import identity as _identity  # noqa: E402
+from cms.settings import operations as _operations  # noqa: E402
+from cms.settings import provisioning as _provisioning  # noqa: E402
+
+for _part in (_identity, _provisioning, _operations):
+    _part.apply(globals())

@@ -6,6 +6,8 @@ and skipped, with a message saying how to install the browser, when it is missin
 """
 
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -124,17 +126,67 @@ def playwright(_db_snapshots, playwright):
     return playwright
 
 
+class _ServerActivity:
+    """Requests the live server is handling, counted with Django's request signals (they
+    are sent in the server's threads)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.last = time.monotonic()
+
+    def started(self, **kwargs):
+        with self.lock:
+            self.in_flight += 1
+            self.last = time.monotonic()
+
+    def finished(self, **kwargs):
+        with self.lock:
+            self.in_flight = max(0, self.in_flight - 1)
+            self.last = time.monotonic()
+
+    def wait_until_quiet(self, quiet=0.5, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.in_flight == 0 and time.monotonic() - self.last >= quiet:
+                    return
+            time.sleep(0.05)
+
+
 @pytest.fixture
-def site_db(transactional_db, django_db_serialized_rollback):
+def site_db(transactional_db, django_db_serialized_rollback, context):
     """The live server sees committed data only, hence a transactional database.
 
     Flushing after each transactional test would also remove the rows the migrations
     create (Wagtail's root page and locale, the role groups); serialized rollback puts
     them back before the next test.
+
+    The browser's pages outlive this fixture (pytest-playwright closes them later), and a
+    page still open may send a request (a player's autosave, a beacon on unload) while the
+    database is flushed: on SQLite's shared in-memory database the flush then fails with a
+    locked table. So before the flush every page is taken to ``about:blank`` (its unload
+    handlers run) and the live server is left to finish what it is handling.
     """
+    from django.core.signals import request_finished, request_started
+
     from cms.services import ensure_home_page
 
+    activity = _ServerActivity()
+    request_started.connect(activity.started, weak=False)
+    request_finished.connect(activity.finished, weak=False)
     ensure_home_page()
+    try:
+        yield
+    finally:
+        for open_page in list(context.pages):
+            try:
+                open_page.goto("about:blank", timeout=5000)
+            except Exception:  # a page that cannot leave (crashed, closed): nothing to flush
+                pass
+        activity.wait_until_quiet()
+        request_started.disconnect(activity.started)
+        request_finished.disconnect(activity.finished)
 
 
 @pytest.fixture

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ProvisioningConfig(AppConfig):
+    name = "provisioning"
+    verbose_name = _("Provisionnement SCIM")
+    default_auto_field = "django.db.models.BigAutoField"
