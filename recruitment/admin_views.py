@@ -31,6 +31,7 @@ from wagtail.admin import messages
 from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.ui.tables import Column, StatusTagColumn, TitleColumn
 from wagtail.admin.views.generic.base import BaseListingView, WagtailAdminTemplateMixin
+from wagtail.admin.widgets import HeaderButton
 
 from cms.exceptions import Conflict
 from recruitment import actions, files, interviews, permissions, selectors, workflow
@@ -180,6 +181,20 @@ class BoardView(OpeningMixin, AdminPage):
 
     def get_page_subtitle(self):
         return self.opening.reference
+
+    def get_header_buttons(self):
+        """« Modifier l'offre » for whoever may edit the opening's page (its text, deadline,
+        stages), next to the board that shows its applications."""
+        buttons = super().get_header_buttons()
+        if self.opening.permissions_for_user(self.request.user).can_edit():
+            buttons.append(
+                HeaderButton(
+                    _("Modifier l'offre"),
+                    url=reverse("wagtailadmin_pages:edit", args=[self.opening.pk]),
+                    icon_name="edit",
+                )
+            )
+        return buttons
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -611,3 +611,23 @@ def test_migration_grants_permissions_and_creates_default_templates(db):
         assert "{{" not in template.subject + template.body and "{%" not in template.subject + template.body
         template.full_clean()
     assert "{date_entretien} à {heure_entretien}" in MessageTemplate.objects.get(kind="interview", language="fr").body
+
+
+def test_the_board_links_the_opening_edit_page_for_who_may_edit_it(client, openings, recruiter):
+    from wagtail.models import GroupPagePermission
+
+    opening = openings["open"]
+    edit = reverse("wagtailadmin_pages:edit", args=[opening.pk])
+    client.force_login(recruiter)
+    # a recruiter of the opening without page permissions: the board, no edit link
+    html = client.get(url("board", opening.pk)).content.decode()
+    assert "Candidatures par étape" in html
+    assert f'href="{edit}"' not in html
+
+    # the Recruiters group may edit the openings under the job index (as seed_demo sets it up)
+    GroupPagePermission.objects.create(
+        group=Group.objects.get(name="Recruiters"), page=opening.get_parent(), permission_type="change"
+    )
+    html = client.get(url("board", opening.pk)).content.decode()
+    assert "Modifier l&#x27;offre" in html or "Modifier l'offre" in html
+    assert f'href="{edit}"' in html
