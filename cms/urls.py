@@ -4,7 +4,6 @@ from cms import converters  # noqa: F401
 
 # isort: split
 from django.conf import settings
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.i18n import JavaScriptCatalog
 from wagtail import urls as wagtail_urls
@@ -13,11 +12,18 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from cms import views
 from cms.api.views import api_not_found
+from identity import views as identity_views
 from themes.views import display_preferences, theme_css
+from xapi import record_views
 
 app_patterns = (
     [
         path("mon-espace/", views.mon_espace, name="mon_espace"),
+        path("mon-espace/releve-xapi/", record_views.record, name="xapi_record"),
+        path("mon-espace/releve-xapi/export.json", record_views.record_export, name="xapi_record_export"),
+        path(
+            "mon-espace/releve-xapi/<uuid:statement_id>/", record_views.record_statement, name="xapi_record_statement"
+        ),
     ],
     "cms",
 )
@@ -34,11 +40,8 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("theme.css", theme_css, name="theme_css"),
     path("affichage/", display_preferences, name="display_preferences"),
-    path(
-        "compte/connexion/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("compte/connexion/", identity_views.LoginView.as_view(), name="login"),  # LOCAL_LOGIN, the city's button
+    path("compte/logout/", identity_views.LogoutView.as_view(), name="logout"),  # and at the OIDC provider
     path("compte/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),  # throttled
     path("compte/", include("django.contrib.auth.urls")),
     path("", include(app_patterns)),
