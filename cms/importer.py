@@ -80,6 +80,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cms import services
 from cms.choices import Category, EmploymentStatus, OrgUnitKind
 from cms.models import Agent, OrgUnit
 from cms.text import strip_invisible
@@ -97,6 +98,7 @@ __all__ = [
     "import_agents",
     "parse_file",
     "register_import_listener",
+    "run_import_listeners",
     "unregister_import_listener",
 ]
 
@@ -156,6 +158,14 @@ def register_import_listener(func):
     if func not in _listeners:
         _listeners.append(func)
     return func
+
+
+def run_import_listeners(created_agent_ids, updated_agent_ids):
+    """Call every listener, in registration order, as after an import. Other writers of the
+    directory (SCIM provisioning) call it too, inside their transaction, so that newcomers get
+    their mandatory courses whichever way they arrive."""
+    for listener in list(_listeners):
+        listener(list(created_agent_ids), list(updated_agent_ids))
 
 
 def unregister_import_listener(func):
@@ -1096,6 +1106,7 @@ def _apply(plan: Plan, snapshot: DirectorySnapshot, progress: Progress | None):
             last_name=record.last_name,
             email=record.email,
             password=UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30),
+            is_active=record.active is not False,  # an agent created inactive cannot sign in
         )
         for record in plan.new_agents
     ]
@@ -1171,6 +1182,16 @@ def _apply(plan: Plan, snapshot: DirectorySnapshot, progress: Progress | None):
     for chunk in _chunks(updated, UPDATE_IDS_BATCH_SIZE):
         Agent.objects.filter(pk__in=chunk).update(updated_at=now)
     advance(len(plan.changed_agents) - sum(len(agents) for agents in agent_groups.values()))
+    # Deactivated agents are locked out (account disabled, sessions and API tokens revoked),
+    # reactivated ones get their account back: in bulk, as the admin and SCIM do one by one.
+    services.apply_agent_activation(
+        deactivated_agent_ids=[
+            state.id for state, _r, changes, _u in plan.changed_agents if changes.get("active") is False
+        ],
+        reactivated_agent_ids=[
+            state.id for state, _r, changes, _u in plan.changed_agents if changes.get("active") is True
+        ],
+    )
     return created, updated
 
 
@@ -1193,8 +1214,7 @@ def import_agents(*, file, dry_run=False, progress: Progress | None = None) -> I
         if plan.errors or dry_run:
             return report
         report.created_agent_ids, report.updated_agent_ids = _apply(plan, snapshot, progress)
-        for listener in list(_listeners):
-            listener(list(report.created_agent_ids), list(report.updated_agent_ids))
+        run_import_listeners(report.created_agent_ids, report.updated_agent_ids)
     logger.info(
         "import_agents: %s rows, units %s created / %s updated, agents %s created / %s updated / %s unchanged",
         report.rows,

@@ -31,9 +31,7 @@ def ensure_home_page(*, title=None, intro=None):
             title=title or _("Parcours"),
             slug="accueil",
             intro=intro
-            or _(
-                "La plateforme des agents : formations, entretien professionnel annuel et offres d'emploi."
-            ),
+            or _("La plateforme des agents : formations, entretien professionnel annuel et offres d'emploi."),
         )
         root.add_child(instance=home)
         home.save_revision().publish()
@@ -257,6 +255,7 @@ def save_agent(
     else:
         agent = Agent.objects.select_for_update().select_related("user").get(pk=agent.pk)
         user = agent.user
+    was_active = None if creating else agent.active
 
     # Bidi controls and zero-width characters could make a name display as another one.
     user.first_name = strip_invisible(first_name or "")
@@ -284,10 +283,104 @@ def save_agent(
         manager_errors,
     )
 
+    if creating or was_active != agent.active:
+        user.is_active = agent.active  # an inactive agent's account cannot sign in by any path
     user.save()
     agent.user = user
     agent.save()
+    if was_active and not agent.active:
+        lock_out_accounts([user.pk])
     log_action(agent, "wagtail.create" if creating else "wagtail.edit", user=actor)
+    return agent
+
+
+# --- Deactivation: an inactive agent is locked out -----------------------------------------
+#
+# An agent becomes inactive through ``save_agent`` (the admin, SCIM), ``set_agent_active``
+# (SCIM ``DELETE``) or the CSV import (``apply_agent_activation``, in bulk). Each path ends
+# here: the account is disabled (``User.is_active``: password, OpenID Connect, API tokens and
+# sessions all refuse it), its sessions and API tokens are deleted, and the LRS clients scoped
+# to the agent are revoked. Reactivation enables the account again: the agent, its history
+# and its records were never touched.
+
+
+def lock_out_accounts(user_ids):
+    """Disable the accounts ``user_ids`` and revoke their credentials, in a constant number
+    of queries per batch of 500 accounts: ``is_active`` false, sessions ended and API tokens
+    deleted (``identity.sessions.revoke_credentials``), LRS clients scoped to them revoked."""
+    from django.apps import apps
+
+    User = get_user_model()
+    user_ids = list(user_ids)
+    for start in range(0, len(user_ids), 500):
+        chunk = user_ids[start : start + 500]
+        User.objects.filter(pk__in=chunk, is_active=True).update(is_active=False)
+        if apps.is_installed("identity"):
+            from identity.sessions import revoke_credentials
+
+            revoke_credentials(chunk)
+        if apps.is_installed("xapi"):
+            _revoke_scoped_lrs_clients(chunk)
+
+
+def _revoke_scoped_lrs_clients(user_ids):
+    """Deactivate the LRS clients whose scope is one of these users (their xAPI account, or
+    their e-mail address as ``mbox``): two reads and one update."""
+    from xapi.identity import account_agent
+    from xapi.models import AgentIdentity, LRSClient
+    from xapi.validation import agent_key
+
+    User = get_user_model()
+    keys = {
+        agent_key(account_agent(name))
+        for name in AgentIdentity.objects.filter(user_id__in=user_ids).values_list("account_name", flat=True)
+    }
+    keys |= {
+        agent_key({"objectType": "Agent", "mbox": f"mailto:{email}"})
+        for email in User.objects.filter(pk__in=user_ids).exclude(email="").values_list("email", flat=True)
+    }
+    keys.discard(None)
+    if keys:
+        LRSClient.objects.filter(scope_key__in=keys, is_active=True).update(is_active=False)
+
+
+def restore_accounts(user_ids):
+    """Enable the accounts ``user_ids`` again (reactivated agents), one update per batch."""
+    User = get_user_model()
+    user_ids = list(user_ids)
+    for start in range(0, len(user_ids), 500):
+        User.objects.filter(pk__in=user_ids[start : start + 500], is_active=False).update(is_active=True)
+
+
+def apply_agent_activation(*, deactivated_agent_ids=(), reactivated_agent_ids=()):
+    """The account side of agents whose ``active`` flag was just changed in bulk (the CSV
+    import): the deactivated ones are locked out, the reactivated ones enabled again."""
+    for ids, apply in ((deactivated_agent_ids, lock_out_accounts), (reactivated_agent_ids, restore_accounts)):
+        ids = list(ids)
+        user_ids = []
+        for start in range(0, len(ids), 500):
+            user_ids += Agent.objects.filter(pk__in=ids[start : start + 500]).values_list("user_id", flat=True)
+        if user_ids:
+            apply(user_ids)
+
+
+@transaction.atomic
+def set_agent_active(*, agent, active, actor=None):
+    """Deactivate (``active=False``) or reactivate an agent, nothing else changing: the
+    account follows (see ``lock_out_accounts``). Agents are never deleted. Returns the agent."""
+    _check_permission(actor, "cms.change_agent")
+    agent = Agent.objects.select_for_update().select_related("user").get(pk=agent.pk)
+    active = bool(active)
+    if agent.active == active and agent.user.is_active == active:
+        return agent
+    agent.active = active
+    agent.save(update_fields=["active", "updated_at"])
+    if active:
+        restore_accounts([agent.user_id])
+    else:
+        lock_out_accounts([agent.user_id])
+    agent.user.is_active = active
+    log_action(agent, "wagtail.edit", user=actor)
     return agent
 
 
