@@ -3,6 +3,7 @@ statement query with its filters (Part Three 2.1.3) and StatementRef rules, the 
 the Person and Activity objects. Every read runs a fixed number of queries."""
 
 import copy
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -245,3 +246,204 @@ def person_object(agent):
         if key in agent:
             person[key] = [agent[key]]
     return person
+
+
+# --- the HR statements browser and the learner's record -------------------------------------------
+
+BROWSER_AGENT_MATCHES = 50  # a name search naming more people than this is refined, not listed
+
+
+def pick_text(language_map, preferences=("fr", "fr-fr", "en", "en-us")):
+    """One text of a language map (the user's language first), or ""."""
+    if not isinstance(language_map, dict) or not language_map:
+        return ""
+    chosen = pick_language(language_map, list(preferences))
+    return str(next(iter(chosen.values())))
+
+
+def verb_label(verb):
+    """A human label of a verb: its display (French first), else the last part of its id."""
+    label = pick_text(verb.get("display"))
+    return label or verb["id"].rstrip("/").rsplit("/", 1)[-1]
+
+
+def object_label(obj):
+    kind = obj.get("objectType", "Activity")
+    if kind == "Activity":
+        return pick_text((obj.get("definition") or {}).get("name")) or obj["id"]
+    if kind in ("Agent", "Group"):
+        return obj.get("name") or validation.ifi_string(obj) or kind
+    if kind == "StatementRef":
+        return obj["id"]
+    return verb_label(obj.get("verb", {"id": kind})) + " " + object_label(obj.get("object", {"id": ""}))
+
+
+def result_label(result):
+    """« 85 % », « réussi », « terminé »… of a statement's result, or ""."""
+    from django.utils.translation import gettext as _
+
+    if not result:
+        return ""
+    parts = []
+    score = result.get("score") or {}
+    if "scaled" in score:
+        parts.append(f"{round(score['scaled'] * 100)} %")
+    elif "raw" in score:
+        parts.append(str(score["raw"]) + (f" / {score['max']}" if "max" in score else ""))
+    if result.get("success") is True:
+        parts.append(_("réussi"))
+    elif result.get("success") is False:
+        parts.append(_("non réussi"))
+    if result.get("completion") is True:
+        parts.append(_("terminé"))
+    if "response" in result and not parts:
+        parts.append(str(result["response"])[:80])
+    return ", ".join(parts)
+
+
+@dataclass
+class StatementRow:
+    """One statement as a line of a list (no query)."""
+
+    statement_id: str
+    stored: datetime
+    timestamp: datetime
+    voided: bool
+    actor: dict
+    verb: str
+    verb_id: str
+    object: str
+    object_id: str
+    result: str
+    actor_label: str = ""
+
+    @classmethod
+    def of(cls, row):
+        data = row.data
+        obj = data["object"]
+        return cls(
+            statement_id=str(row.statement_id), stored=row.stored, timestamp=row.timestamp, voided=row.voided,
+            actor=data["actor"], verb=verb_label(data["verb"]), verb_id=data["verb"]["id"], object=object_label(obj),
+            object_id=obj.get("id", ""), result=result_label(data.get("result")),
+        )  # fmt: skip
+
+
+LIST_FIELDS = ("pk", "statement_id", "data", "stored", "timestamp", "voided")
+
+
+def agent_keys_matching(search):
+    """Actor keys of the Parcours people whose name or employee number matches ``search``
+    (their opaque xAPI account), plus the key of ``search`` itself when it is an e-mail
+    (``mailto:`` optional) or an xAPI account name. One query."""
+    from xapi.identity import account_agent
+    from xapi.models import AgentIdentity
+
+    search = (search or "").strip()[:200]
+    if not search:
+        return []
+    keys = []
+    terms = search.split()
+    people = Q()
+    for term in terms[:4]:
+        people &= (Q(user__first_name__icontains=term) | Q(user__last_name__icontains=term)
+                   | Q(user__username__iexact=term) | Q(user__agent__employee_number__iexact=term))  # fmt: skip
+    names = AgentIdentity.objects.filter(people).values_list("account_name", flat=True)[:BROWSER_AGENT_MATCHES]
+    keys += [validation.agent_key(account_agent(name)) for name in names]
+    if "@" in search and " " not in search:
+        keys.append(validation.agent_key({"mbox": search if search.startswith("mailto:") else f"mailto:{search}"}))
+    elif len(terms) == 1:
+        keys.append(validation.agent_key(account_agent(search)))
+    return keys
+
+
+def browse_statements(*, agent_keys=None, verb_id="", activity_id="", since=None, until=None, voided=None):
+    """The statements HR browses, newest first: ``agent_keys`` (the actor is one of them),
+    ``verb_id``, ``activity_id`` (the object or a context activity), ``since``/``until``
+    (``stored``), ``voided`` (True, False or None for both). A queryset; a page of it is one query."""
+    queryset = Statement.objects.all()
+    if agent_keys is not None:
+        queryset = queryset.filter(actor_key__in=agent_keys)
+    if verb_id:
+        queryset = queryset.filter(verb_key=digest(verb_id))
+    if activity_id:
+        queryset = queryset.filter(
+            pk__in=StatementActivity.objects.filter(activity_key=digest(activity_id)).values("statement_id")
+        )
+    if since is not None:
+        queryset = queryset.filter(stored__gte=since)
+    if until is not None:
+        queryset = queryset.filter(stored__lt=until)
+    if voided is not None:
+        queryset = queryset.filter(voided=voided)
+    return queryset.order_by("-stored", "-pk").only(*LIST_FIELDS)
+
+
+def label_actors(rows):
+    """Name the Parcours people among the actors of ``rows`` (one query): « Nom Prénom (matricule) »."""
+    from xapi.identity import home_page
+    from xapi.models import AgentIdentity
+
+    names = {}
+    for row in rows:
+        account = row.actor.get("account") or {}
+        if account.get("homePage") == home_page():
+            names.setdefault(str(account.get("name")), []).append(row)
+        else:
+            row.actor_label = row.actor.get("name") or validation.ifi_string(row.actor) or ""
+    valid = []
+    for name in names:
+        try:
+            valid.append(uuid.UUID(name))
+        except ValueError:
+            pass
+    people = AgentIdentity.objects.filter(account_name__in=valid).values_list(
+        "account_name", "user__first_name", "user__last_name", "user__username", "user__agent__employee_number"
+    )
+    found = {str(n): (f"{last} {first}".strip() or username, number) for n, first, last, username, number in people}
+    for name, items in names.items():
+        label, number = found.get(name, (name, None))
+        for row in items:
+            row.actor_label = f"{label} ({number})" if number else label
+    return rows
+
+
+def course_statement_counts():
+    """Per course: the number of statements received about it or one of its steps (object or
+    context activity), and the last ``stored``. Three queries whatever the number of courses."""
+    from django.db.models import Case, CharField, Count, Max, Value, When
+    from wagtail.models import Page
+
+    from learning import xapi_ids
+    from learning.models import CoursePage
+
+    courses = list(CoursePage.objects.order_by("title", "pk").values_list("pk", "title", "path", "depth"))
+    if not courses:
+        return []
+    key_course = {}
+    for pk, _title, _path, _depth in courses:
+        key_course[digest(xapi_ids.course(pk))] = pk
+    step_filter = Q()
+    for _pk, _title, path, depth in courses:
+        step_filter |= Q(path__startswith=path, depth=depth + 1)
+    by_path = {path: pk for pk, _title, path, _depth in courses}
+    for step_pk, path in Page.objects.filter(step_filter).values_list("pk", "path"):
+        key_course[digest(xapi_ids.step(step_pk))] = by_path.get(path[: -Page.steplen])
+    whens = [When(activity_key=key, then=Value(str(pk))) for key, pk in key_course.items() if pk is not None]
+    counts = {
+        int(row["course"]): (row["n"], row["last"])
+        for row in StatementActivity.objects.filter(activity_key__in=list(key_course))
+        .annotate(course=Case(*whens, output_field=CharField()))
+        .values("course")
+        .annotate(n=Count("statement_id", distinct=True), last=Max("statement__stored"))
+    }
+    return [
+        {"course_id": pk, "title": title, "count": counts.get(pk, (0, None))[0], "last": counts.get(pk, (0, None))[1]}
+        for pk, title, _path, _depth in courses
+    ]
+
+
+def statements_of_user(user):
+    """The statements whose actor is ``user``'s xAPI account (not voided), newest first."""
+    from xapi.identity import actor_key_for
+
+    return Statement.objects.filter(actor_key=actor_key_for(user), voided=False).order_by("-stored", "-pk")
