@@ -17,8 +17,12 @@ Prints, from one run:
   ``django.test.Client`` as an HR user;
 - rows/second of ``COPY (<the export's own SELECT>) TO STDOUT (FORMAT csv)`` via psycopg;
 - the ratio export / COPY;
+- the plan settings in effect: neither the export nor the baseline sets
+  ``max_parallel_workers_per_gather`` or ``jit``, so both run with the same (the server's);
 - median latency and query count of ``GET /api/v1/completions/?page_size=1000`` over 10
-  pages (following ``next``), for HR, and the first page for a bureau head (recursive CTE).
+  pages (following ``next``), for HR, and the first page for a bureau head (recursive CTE);
+- rows/second of walking every page of ``completions/?page_size=1000`` through ``next``,
+  and its ratio to COPY.
 
 Never asserts on time: it prints figures.
 """
@@ -50,6 +54,7 @@ def parse_args():
     parser.add_argument("--courses", type=int, default=20)
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the data set")
     parser.add_argument("--runs", type=int, default=10, help="pages of 1,000 rows to time")
+    parser.add_argument("--no-walk", dest="walk", action="store_false", help="skip walking every API page")
     return parser.parse_args()
 
 
@@ -307,6 +312,32 @@ def time_request(client, url):
     return latency, len(ctx.captured_queries), response.json()
 
 
+def plan_settings():
+    """The settings that change the plans of both the export and the COPY baseline: neither
+    sets them, so both run with the server's values (printed with the figures)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_setting('max_parallel_workers_per_gather'), current_setting('jit')")
+        workers, jit = cur.fetchone()
+    return f"max_parallel_workers_per_gather={workers}, jit={jit} (server defaults, for both)"
+
+
+def walk_pages(client):
+    """Every row through ``next`` at page_size=1000: rows, seconds."""
+    import json
+
+    rows, url = 0, "/api/v1/completions/?page_size=1000"
+    started = time.perf_counter()
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+        body = json.loads(response.content)
+        rows += len(body["results"])
+        url = body["next"]
+    return rows, time.perf_counter() - started
+
+
 def time_pages(client, runs):
     latencies, queries, url = [], [], "/api/v1/completions/?page_size=1000"
     for _run in range(runs):
@@ -372,6 +403,7 @@ def main():
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     latencies, queries = time_pages(client, args.runs)
+    walk_rows, walk_seconds = walk_pages(client) if args.walk else (0, 0)
     head, reports = bureau_head_client()
     head_page = time_request(head, "/api/v1/completions/?page_size=1000") if head else None
 
@@ -381,6 +413,11 @@ def main():
           f"{export_bytes / 1e6:,.0f} MB, Python CPU {export_cpu:.1f} s, peak RSS {peak_mb:,.0f} MB)")  # fmt: skip
     print(f"COPY TO STDOUT (same SELECT)  {copy_rate:>12,.0f} rows/s  ({copy_seconds:.1f} s)")
     print(f"ratio export / COPY           {export_rate / copy_rate:>12.2f}")
+    print(f"plan settings                 {plan_settings()}")
+    if walk_rows:
+        walk_rate = walk_rows / walk_seconds
+        print(f"API walk, page_size=1000      {walk_rate:>12,.0f} rows/s  ({walk_seconds:.1f} s, "
+              f"{walk_rows:,} rows, ratio to COPY {walk_rate / copy_rate:.2f})")  # fmt: skip
     print(f"page of 1,000 (HR, {args.runs} pages)  median {statistics.median(latencies) * 1000:,.1f} ms, "
           f"min {min(latencies) * 1000:,.1f} ms, max {max(latencies) * 1000:,.1f} ms, "
           f"queries per page {sorted(set(queries))}")  # fmt: skip

@@ -5,10 +5,12 @@ and permissions, the caller's agent profile, at most one org unit lookup for the
 ``org_unit`` filter, then one query for the page (or one streamed query for the CSV).
 """
 
+import json
 from datetime import UTC, datetime
 
 from django.db import connections, transaction
 from django.db.models import Q
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -27,6 +29,7 @@ from cms.api.schema import BAD_CURSOR, errors, id_parameter
 from cms.converters import parse_id
 from cms.csvstream import streaming_csv_response
 from cms.links import absolute_url
+from cms.pgcopy import copy_csv_response, supports_copy
 from learning import selectors, services
 from learning.api.serializers import (
     CSV_HEADER,
@@ -36,6 +39,8 @@ from learning.api.serializers import (
     QuizAttemptRequestSerializer,
     QuizAttemptResultSerializer,
     SelfEnrollmentRequestSerializer,
+    completion_item,
+    completion_json,
     csv_values,
 )
 from learning.models import Enrollment, LessonPage, QuizPage
@@ -86,7 +91,9 @@ class KeysetCursorPagination(CursorPagination):
             return instance[field], instance[key]
         return getattr(instance, field), getattr(instance, key)
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def page_queryset(self, queryset, request):
+        """The rows from the cursor on, in the walk's direction (``page_size + 1`` of them
+        tell whether there is more); returns ``(queryset, backwards, position)``."""
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = absolute_url(request.get_full_path())
@@ -108,23 +115,78 @@ class KeysetCursorPagination(CursorPagination):
                 queryset = queryset.filter(
                     Q(**{f"{field}__gte": value}), Q(**{f"{field}__gt": value}) | Q(**{f"{key}__gt": pk})
                 )
+        return queryset, backwards, position
+
+    def set_links(self, *, more, backwards, position, first, last):
+        """The page's neighbours: ``first``/``last`` are the positions of its first and last
+        rows in the order shown (None for an empty page)."""
+        if backwards:
+            self.has_previous, self.has_next = more, True
+        else:
+            self.has_next, self.has_previous = more, position is not None
+        # An empty page in one direction means "nothing beyond the cursor": the other link
+        # restarts from that end (a cursor without position).
+        self.next_position = last
+        self.previous_position = first
+        self.display_page_controls = self.has_previous or self.has_next
+
+    def paginate_queryset(self, queryset, request, view=None):
+        queryset, backwards, position = self.page_queryset(queryset, request)
         results = list(queryset[: self.page_size + 1])
         more = len(results) > self.page_size
         page = results[: self.page_size]
         if backwards:
             page.reverse()
-            self.has_previous, self.has_next = more, True
-        else:
-            self.has_next, self.has_previous = more, position is not None
         first = self._get_position_from_instance(page[0]) if page else None
         last = self._get_position_from_instance(page[-1]) if page else None
-        # An empty page in one direction means "nothing beyond the cursor": the other link
-        # restarts from that end (a cursor without position).
-        self.next_position = last
-        self.previous_position = first
+        self.set_links(more=more, backwards=backwards, position=position, first=first, last=last)
         self.page = page
-        self.display_page_controls = self.has_previous or self.has_next
         return page
+
+    def json_page(self, queryset, request, item):
+        """PostgreSQL: the page's items as one JSON text built by the database (``item``, an
+        expression giving each row's JSON text), in one query; returns ``(text, count)``.
+
+        The page query (``page_size + 1`` rows from the cursor, by the ``(field, id)`` index)
+        is wrapped in an aggregate that joins the first ``page_size`` items in the order shown
+        and gives the positions of the first and last of them for the links.
+        """
+        queryset, backwards, position = self.page_queryset(queryset, request)
+        field, key = self.ordering
+        inner = queryset.annotate(page_item=item).values_list(field, key, "page_item")[: self.page_size + 1]
+        sql, params = inner.query.sql_with_params()
+        direction = "DESC" if backwards else "ASC"  # the query's order; a backward page is shown reversed
+        f, k = connections[queryset.db].ops.quote_name(field), connections[queryset.db].ops.quote_name(key)
+        statement = f"""
+            SELECT coalesce(string_agg(q.page_item, ',' ORDER BY q.n {direction}) FILTER (WHERE q.n <= %s), ''),
+                   count(*),
+                   (array_agg(q.{f} ORDER BY q.n) FILTER (WHERE q.n <= %s))[1],
+                   (array_agg(q.{k} ORDER BY q.n) FILTER (WHERE q.n <= %s))[1],
+                   (array_agg(q.{f} ORDER BY q.n DESC) FILTER (WHERE q.n <= %s))[1],
+                   (array_agg(q.{k} ORDER BY q.n DESC) FILTER (WHERE q.n <= %s))[1]
+            FROM (SELECT s.*, row_number() OVER (ORDER BY s.{f} {direction}, s.{k} {direction}) AS n
+                  FROM ({sql}) AS s) AS q
+        """
+        size = self.page_size
+        with connections[queryset.db].cursor() as cursor:
+            cursor.execute(statement, [size, size, size, size, size, *params])
+            text, count, head_value, head_pk, tail_value, tail_pk = cursor.fetchone()
+        more = count > size
+        head = (head_value, head_pk) if count else None  # first row in the query's order
+        tail = (tail_value, tail_pk) if count else None  # last row shown in the query's order
+        first, last = (tail, head) if backwards else (head, tail)
+        self.set_links(more=more, backwards=backwards, position=position, first=first, last=last)
+        return text, min(count, size)
+
+    def json_response(self, items_text):
+        """The page as DRF would render it (``next``, ``previous``, ``results``), the items
+        written as they are."""
+        links = {"next": self.get_next_link(), "previous": self.get_previous_link()}
+        links = json.dumps(links, ensure_ascii=False, separators=(",", ":"))
+        # DRF's JSONRenderer escapes these two for JavaScript; to_json() does not.
+        items_text = items_text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        body = f'{links[:-1]},"results":[{items_text}]}}'
+        return HttpResponse(body.encode("utf-8"), content_type="application/json")
 
     def get_next_link(self):
         if not self.has_next:
@@ -262,6 +324,12 @@ class CourseListView(generics.ListAPIView):
 # --- completions ------------------------------------------------------------------------------
 
 
+# PostgreSQL writes the completions pages' JSON and the CSV exports (COPY); False: the Python
+# paths everywhere (the tests compare both).
+JSON_IN_DATABASE = True
+COPY_EXPORTS = True
+
+
 class CompletionListView(generics.ListAPIView):
     """Enrolments the caller may see, in sync order ``(updated_at, id)``, cursor paginated.
 
@@ -287,14 +355,26 @@ class CompletionListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        """PostgreSQL builds the page's JSON itself (one query, the text written as is);
+        elsewhere rows are read with ``values()`` and items built as plain dicts. Same JSON."""
+        queryset = visible_completions(request)
+        urls = certificate_url(request)
+        if (
+            JSON_IN_DATABASE
+            and connections[queryset.db].vendor == "postgresql"
+            and request.accepted_renderer.format == "json"
+        ):
+            text, _count = self.paginator.json_page(queryset, request, completion_json(urls))
+            return self.paginator.json_response(text)
+        page = self.paginate_queryset(selectors.completion_rows(queryset))
+        return self.get_paginated_response([completion_item(row, urls) for row in page])
 
 
 EXPORT_CHUNK = 2000
 # The file starts with a byte order mark (cms.csvstream): Excel (French locale) needs it,
 # CSV libraries ignore or skip it. See docs/api.md.
 DELIMITERS = {"comma": ",", "semicolon": ";"}
+EXPORT_HEADERS = {"X-Accel-Buffering": "no"}
 
 
 def export_queryset(queryset, certificate_url):
@@ -352,14 +432,22 @@ class CompletionExportView(APIView):
         if delimiter not in DELIMITERS:
             raise invalid({"delimiter": _("Valeurs possibles : comma, semicolon.")})
         rows = export_queryset(visible_completions(request), certificate_url(request))
-        # One writerows per EXPORT_CHUNK rows; closing the stream ends the export's transaction.
-        return streaming_csv_response(
-            stream_rows(rows),
-            f"completions-{timezone.localdate():%Y-%m-%d}.csv",
-            delimiter=DELIMITERS[delimiter],
-            header=CSV_HEADER,
-            chunk_size=EXPORT_CHUNK,
-        )
+        return export_response(rows, f"completions-{timezone.localdate():%Y-%m-%d}.csv", DELIMITERS[delimiter])
+
+
+def export_response(rows, filename, delimiter, *, use_copy=None):
+    """PostgreSQL: ``COPY`` formats the CSV (cms.pgcopy), the same bytes as the Python path
+    used elsewhere: one ``writerows`` per EXPORT_CHUNK rows, and closing the stream ends
+    the export's transaction. ``X-Accel-Buffering: no``: nginx passes the file on as it
+    comes (docs/deployment.md)."""
+    if use_copy is None:
+        use_copy = COPY_EXPORTS and supports_copy(rows)
+    if use_copy:
+        return copy_csv_response(rows, filename, delimiter=delimiter, header=CSV_HEADER, headers=EXPORT_HEADERS)
+    return streaming_csv_response(
+        stream_rows(rows), filename, delimiter=delimiter, header=CSV_HEADER, chunk_size=EXPORT_CHUNK,
+        headers=EXPORT_HEADERS,
+    )  # fmt: skip
 
 
 # --- the caller's own enrolments, lessons and quizzes --------------------------------------------
@@ -465,4 +553,3 @@ class CertificateView(APIView):
             return certificate_response(request.user, enrollment_id)
         except Http404 as exc:
             raise exceptions.NotFound(_("Aucune attestation accessible pour cette inscription.")) from exc
-
