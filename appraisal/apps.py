@@ -23,3 +23,7 @@ class AppraisalConfig(AppConfig):
         )
         # After the learning seeder (order 100): its courses can be named as training needs.
         seed.register_seeder("appraisal.campaign", seed_appraisal, order=200)
+        from appraisal import leavers
+        from cms.importer import register_import_listener
+
+        register_import_listener(leavers.on_directory_change)  # leavers' open appraisals flagged for HR

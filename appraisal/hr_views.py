@@ -33,7 +33,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_tasks.base import TaskResultStatus
 from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
 
-from appraisal import charts, deadlines, pdf, permissions, selectors, tasks
+from appraisal import charts, deadlines, leavers, pdf, permissions, selectors, tasks
 from appraisal.choices import AppraisalState as S
 from appraisal.models import Appraisal, Campaign
 from cms.csvstream import streaming_csv_response
@@ -123,7 +123,10 @@ def _percent(rate):
 @hr_required
 @require_GET
 def index(request):
-    campaigns = Campaign.objects.annotate(appraisal_count=Count("appraisals")).order_by("-year", "name")
+    campaigns = Campaign.objects.annotate(
+        appraisal_count=Count("appraisals"),
+        leaver_count=Count("appraisals", filter=leavers.flagged("appraisals__")),
+    ).order_by("-year", "name")
     return render(request, "appraisal/hr/index.html", {"campaigns": campaigns})
 
 
@@ -157,6 +160,7 @@ def dashboard(request, campaign_id):
         "overdue": page,
         "overdue_rows": [_overdue_row(campaign, appraisal) for appraisal in page.object_list],
         "delegations": delegated,
+        "leaver_count": selectors.leaver_count(campaign, parent),
     }
     return render(request, "appraisal/hr/dashboard.html", context)
 
@@ -258,6 +262,10 @@ class AppraisalSearchForm(forms.Form):
     retard = forms.BooleanField(
         label=gettext_lazy("En retard seulement (convocation ou notification hors délai)"), required=False
     )
+    partis = forms.BooleanField(
+        label=gettext_lazy("Agents partis"), required=False,
+        help_text=gettext_lazy("Entretiens en cours d'agents désactivés dans l'annuaire (départ, fin de contrat…)."),
+    )  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -273,6 +281,7 @@ class AppraisalSearchForm(forms.Form):
             "state": data.get("etat") or "",
             "unit": data.get("unite"),
             "late": bool(data.get("retard")),
+            "leavers": bool(data.get("partis")),
         }
 
 
@@ -294,7 +303,16 @@ def appraisals(request):
     filters = form.filters()  # an unbound or invalid form filters nothing
     rows = selectors.hr_appraisals(**filters)
     page = Paginator(rows, APPRAISALS_PAGE_SIZE).get_page(request.GET.get("page"))
+    leavers_query = request.GET.copy()
+    leavers_query.pop("page", None)
+    leavers_query[leavers.LIST_FILTER] = "on"
     context = {
+        # Open appraisals of leavers among these criteria, and the link that shows only them.
+        "leaver_total": page.paginator.count
+        if filters["leavers"]
+        else selectors.hr_appraisals(**{**filters, "leavers": True}).count(),
+        "leavers_only": filters["leavers"],
+        "leavers_query": leavers_query.urlencode(),
         "form": form,
         "errors": _form_errors(form) if form.is_bound and not form.is_valid() else [],
         "page_obj": page,

@@ -1,6 +1,6 @@
 """Reads of the appraisal app that depend on who asks (confidentiality)."""
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, Value, When
 
 from appraisal import deadlines
 from appraisal.choices import AppraisalState as S
@@ -13,7 +13,9 @@ def appraisals_visible_to(user):
     """The agent their own; the evaluator (including a delegate) and the reviewer theirs;
     HR everything (each read of someone else's report is logged by the caller); others none.
     The queryset form of ``permissions.can_view``."""
-    base = Appraisal.objects.select_related("campaign", "agent__user", "agent__org_unit", "evaluator__user", "reviewer__user")
+    base = Appraisal.objects.select_related(
+        "campaign", "agent__user", "agent__org_unit", "evaluator__user", "reviewer__user"
+    )
     if can_view_all(user):
         return base
     agent = agent_for_user(user)
@@ -80,7 +82,11 @@ def progress_by_unit(campaign, parent=None):
             aggregates[f"{unit.pk}:{state}"] = Count("pk", filter=in_unit & Q(state=state))
     totals = Appraisal.objects.filter(campaign=campaign).aggregate(**aggregates) if aggregates else {}
     return [
-        {"unit": unit, "counts": {state: totals[f"{unit.pk}:{state}"] for state in S.values}, "has_children": unit.numchild > 0}
+        {
+            "unit": unit,
+            "counts": {state: totals[f"{unit.pk}:{state}"] for state in S.values},
+            "has_children": unit.numchild > 0,
+        }
         for unit in units
     ]
 
@@ -152,15 +158,24 @@ def late_condition(campaigns, now=None):
     return cond
 
 
-def hr_appraisals(*, search="", campaign=None, state="", unit=None, late=False, now=None):
+def hr_appraisals(*, search="", campaign=None, state="", unit=None, late=False, leavers=False, now=None):
     """Every appraisal for HR (callers check ``permissions.can_view_all``), filtered: ``search``
     (each word in the agent's first or last name, or the start of their matricule), campaign,
     state, unit subtree, late (past the convocation or notification limit). Ordered by
-    campaign (latest first), then name. One query per page, plus one for the running campaigns
-    when ``late`` applies to all of them."""
+    campaign (latest first), then name. ``leavers``: open appraisals of inactive agents only
+    (``appraisal.leavers``); every row carries ``agent_left`` (that flag). One query per page,
+    plus one for the running campaigns when ``late`` applies to all of them."""
+    from appraisal import leavers as leaver_flags
+
     rows = Appraisal.objects.select_related(
         "campaign", "agent__user", "agent__org_unit", "evaluator__user", "reviewer__user"
+    ).annotate(
+        agent_left=Case(
+            When(leaver_flags.flagged(), then=Value(True)), default=Value(False), output_field=BooleanField()
+        )
     )
+    if leavers:
+        rows = rows.filter(leaver_flags.flagged())
     for word in search.split()[:5]:
         rows = rows.filter(
             Q(agent__user__last_name__icontains=word)
@@ -179,6 +194,19 @@ def hr_appraisals(*, search="", campaign=None, state="", unit=None, late=False, 
         campaigns = [campaign] if campaign is not None else list(Campaign.objects.exclude(status=CampaignStatus.CLOSED))
         rows = rows.filter(late_condition(campaigns, now))
     return rows.order_by("-campaign__year", "-campaign_id", "agent__user__last_name", "agent__user__first_name", "pk")
+
+
+def leaver_count(campaign=None, parent=None):
+    """The number of open appraisals of inactive agents (``appraisal.leavers``), of a campaign
+    and an org unit subtree when given (one query)."""
+    from appraisal import leavers as leaver_flags
+
+    rows = Appraisal.objects.filter(leaver_flags.flagged())
+    if campaign is not None:
+        rows = rows.filter(campaign=campaign)
+    if parent is not None:
+        rows = rows.filter(agent__org_unit__path__startswith=parent.path)
+    return rows.count()
 
 
 def _state_counts(counter=None):
@@ -251,9 +279,10 @@ def unit_progress_detail(campaign, parent=None):
     units = list(units)
     own = defaultdict(Counter)
     for unit_id, state, n in (
-        appraisals.values("agent__org_unit_id", "state").annotate(n=Count("pk")).order_by().values_list(
-            "agent__org_unit_id", "state", "n"
-        )
+        appraisals.values("agent__org_unit_id", "state")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("agent__org_unit_id", "state", "n")
     ):
         own[unit_id][state] += n
     by_path = {unit.path: unit for unit in units}
