@@ -73,6 +73,9 @@ limit_request_line = 8190
 limit_request_fields = 100
 
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+# gunicorn's default line, plus the X-Request-ID the application answers with (the same id as
+# in the application's own log lines, cms/request_id.py).
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Temporary heartbeat files in memory, not on a disk that may stall.

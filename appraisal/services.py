@@ -2,14 +2,16 @@
 campaign launch, template freezing, draft content, HR access logging."""
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appraisal import content
 from appraisal.choices import AppraisalState as S
 from appraisal.models import Appraisal, AppraisalAccessLog, Objective
 from appraisal.permissions import AGENT, EVALUATOR, HR, REVIEWER, roles_on
+from cms import bulksql
 from cms.exceptions import Conflict
 from cms.models import Agent
 
@@ -49,40 +51,36 @@ def launch_campaign(*, campaign_id, actor=None, progress=None):
     """Create every appraisal of the campaign in bulk (evaluator = N+1, reviewer = N+2),
     carry last year's open objectives over and freeze the template. Idempotent: a second
     launch only creates the missing appraisals (e.g. after HR fixed a missing manager).
-    Agents without a manager are listed in ``launch_report["without_manager"]``."""
+    Agents without a manager are listed in ``launch_report["without_manager"]``.
+
+    The appraisals are written by the database: per batch of ``BATCH`` agents of the
+    population, one ``INSERT … SELECT`` joining each agent to their manager; an agent who
+    already has an appraisal in the campaign is skipped by the partial unique constraint
+    (``ON CONFLICT DO NOTHING``). ``progress(done, total)`` counts the population's agents
+    handled. On PostgreSQL the touched tables are then ``ANALYZE``d."""
     from appraisal.actions import BeginLaunch, FinishLaunch
 
     campaign = BeginLaunch(campaign_id).execute()
 
-    existing = set(
-        Appraisal.objects.filter(campaign_id=campaign_id).exclude(state=S.CANCELLED).values_list("agent_id", flat=True)
-    )
-    rows = list(
-        population(campaign)
+    existing = Appraisal.objects.filter(campaign_id=campaign_id).exclude(state=S.CANCELLED)
+    already_existing = existing.count()
+    agents = population(campaign)
+    without_manager = [
+        {"employee_number": number, "name": f"{first} {last}".strip()}
+        for number, first, last in agents.exclude(pk__in=existing.values("agent_id"))
+        .filter(Q(manager__isnull=True) | Q(manager__active=False))
         .order_by("pk")
-        .values_list("pk", "manager_id", "manager__manager_id", "manager__active", "employee_number",
-                     "user__first_name", "user__last_name")
-    )
-    without_manager, to_create = [], []
-    for pk, manager_id, n2_id, manager_active, number, first, last in rows:
-        if pk in existing:
-            continue
-        if manager_id is None or not manager_active:
-            without_manager.append({"employee_number": number, "name": f"{first} {last}".strip()})
-            continue
-        to_create.append(Appraisal(campaign_id=campaign_id, agent_id=pk, evaluator_id=manager_id, reviewer_id=n2_id))
-    created = 0
-    for start in range(0, len(to_create), BATCH):
-        with transaction.atomic():
-            Appraisal.objects.bulk_create(to_create[start : start + BATCH], batch_size=BATCH, ignore_conflicts=True)
-        created += len(to_create[start : start + BATCH])
-        if progress:
-            progress(created, len(to_create))
+        .values_list("employee_number", "user__first_name", "user__last_name")
+    ]
+    total, bounds = bulksql.batch_bounds(agents, BATCH)
+    created = _insert_appraisals(campaign, agents, bounds, total, progress)
     carried = carry_over_objectives(campaign)
+    if created or carried:
+        bulksql.analyze(Appraisal, Objective)
     report = {
-        "population": len(rows),
+        "population": total,
         "created": created,
-        "already_existing": len(existing),
+        "already_existing": already_existing,
         "carried_objectives": carried,
         "without_manager": without_manager,
         "launched_by": getattr(actor, "pk", None),
@@ -91,22 +89,49 @@ def launch_campaign(*, campaign_id, actor=None, progress=None):
     return campaign
 
 
+def _insert_appraisals(campaign, agents, bounds, total, progress):
+    """``INSERT … SELECT`` of the appraisals of ``agents`` (one statement per batch of the
+    population, each in its own transaction); returns how many were created."""
+    qn = connection.ops.quote_name
+    agent_table = qn(Agent._meta.db_table)
+    manager = qn(Agent._meta.get_field("manager").column)
+    active = qn(Agent._meta.get_field("active").column)
+    stamp = timezone.now()  # created_at / updated_at, as ``auto_now`` would set them
+    values = {
+        "campaign": campaign.pk,
+        "agent": bulksql.Sql("a.id"),
+        "evaluator": bulksql.Sql("m.id"),
+        "reviewer": bulksql.Sql(f"m.{manager}"),
+        "state": S.CREATED,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+    population_sql, population_params = bulksql.queryset_sql(agents.order_by().values("pk"))
+    source = f"{agent_table} a INNER JOIN {agent_table} m ON m.id = a.{manager}"
+    created, lower = 0, None
+    for number, upper in enumerate(bounds, start=1):
+        where = f"a.id IN ({population_sql}) AND m.{active} = %s AND a.id <= %s"
+        params = [*population_params, True, upper]
+        if lower is not None:
+            where += " AND a.id > %s"
+            params.append(lower)
+        with transaction.atomic():
+            created += len(bulksql.insert_select(Appraisal, values, source=source, where=where, params=params))
+        lower = upper
+        if progress:
+            progress(min(number * BATCH, total), total)
+    return created
+
+
 def carry_over_objectives(campaign):
     """Open objectives set in an earlier campaign are attached to this campaign's appraisal
-    of the same agent, to be assessed there (one UPDATE per batch, no retyping)."""
-    current = dict(
-        Appraisal.objects.filter(campaign=campaign).exclude(state=S.CANCELLED).values_list("agent_id", "pk")
-    )
-    open_objectives = list(
-        Objective.objects.filter(
-            agent_id__in=Appraisal.objects.filter(campaign=campaign).values("agent_id"),
-            set_in__campaign__year__lt=campaign.year,
-            assessed_in__isnull=True,
-        ).values_list("pk", "agent_id")
-    )
-    updates = [Objective(pk=pk, assessed_in_id=current[agent_id]) for pk, agent_id in open_objectives if agent_id in current]
-    Objective.objects.bulk_update(updates, ["assessed_in"], batch_size=BATCH)
-    return len(updates)
+    of the same agent, to be assessed there (one ``UPDATE`` with a correlated subquery)."""
+    current = Appraisal.objects.filter(campaign=campaign).exclude(state=S.CANCELLED)
+    return Objective.objects.filter(
+        agent_id__in=current.values("agent_id"),
+        set_in__campaign__year__lt=campaign.year,
+        assessed_in__isnull=True,
+    ).update(assessed_in_id=Subquery(current.filter(agent_id=OuterRef("agent_id")).values("pk")[:1]))
 
 
 @transaction.atomic

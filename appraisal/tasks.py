@@ -30,16 +30,20 @@ def archive_appraisal(appraisal_id):
 
 @task()
 def daily():
-    """Implicit rejections of unanswered revision requests, then reminders."""
-    from appraisal import actions, reminders
+    """Implicit rejections of unanswered revision requests, HR told of leavers' open appraisals
+    that no import listener saw, then reminders."""
+    from appraisal import actions, leavers, reminders
 
     actions.expire_revision_requests()
+    leavers.notify_pending()
     return reminders.send_all()
 
 
 @task(takes_context=True)
 def export_zip_task(context, *, campaign_id, org_unit_code, requested_by_id):
-    """ZIP of the final reports of an org unit subtree; returns the file's storage name.
+    """ZIP of the final reports of an org unit subtree: cuts the export in chunks and
+    enqueues one ``export_zip_chunk`` task per chunk (rendered in parallel by the workers);
+    the last chunk enqueues ``export_zip_assemble``. Returns the export's storage name.
 
     The task result id names the export: its progress is in ``pdf.export_status(id)``."""
     from appraisal import pdf
@@ -49,4 +53,21 @@ def export_zip_task(context, *, campaign_id, org_unit_code, requested_by_id):
         org_unit_code=org_unit_code,
         requested_by_id=requested_by_id,
         export_id=context.task_result.id,
+        parallel=True,
     )
+
+
+@task()
+def export_zip_chunk(*, export_id, index, ids):
+    """One chunk of an export: its reports rendered (or read from their archive) into a part ZIP."""
+    from appraisal import pdf
+
+    return pdf.export_chunk(export_id=export_id, index=index, ids=ids)
+
+
+@task()
+def export_zip_assemble(*, export_id):
+    """The final step of an export: the part ZIPs assembled into one file."""
+    from appraisal import pdf
+
+    return pdf.assemble_export(export_id)

@@ -20,7 +20,9 @@ Prints, from one run:
   ``django.test.Client`` (top level and one direction);
 - ``appraisal.pdf.render_pdf``: mean seconds per report over 20 final reports (after one
   warm-up render);
-- ``appraisal.pdf.export_zip`` for one service: reports per second.
+- ``appraisal.pdf.export_zip`` for one service: reports per second and queries, in process,
+  then as chunk tasks run by 1 and 2 ``db_worker`` processes (``--workers``).
+- the launch beside its previous Python path (rows read, instances bulk-created).
 
 Never asserts on time: it prints figures. Settings: ``cms.settings.test`` (tasks run
 immediately, private files in a temporary directory, DEBUG off).
@@ -49,6 +51,9 @@ def parse_args():
     parser.add_argument("--agents", type=int, default=55_000)
     parser.add_argument("--rebuild", action="store_true", help="drop the database and build the directory again")
     parser.add_argument("--pdf-reports", type=int, default=20, help="final reports rendered for the PDF mean")
+    parser.add_argument(
+        "--workers", type=int, nargs="*", default=[1, 2], help="db_worker processes for the parallel export"
+    )
     return parser.parse_args()
 
 
@@ -127,7 +132,27 @@ def build_directory(agents):
     return True
 
 
-def drop_previous_campaigns():
+def python_launch(campaign):
+    """The launch as it was before issue 15 (for the side-by-side figure): the population's
+    rows read into Python, ``Appraisal`` instances built and bulk-created in batches."""
+    from django.db import transaction
+
+    from appraisal.models import Appraisal
+    from appraisal.services import BATCH, population
+
+    rows = population(campaign).order_by("pk").values_list("pk", "manager_id", "manager__manager_id", "manager__active")
+    to_create = [
+        Appraisal(campaign_id=campaign.pk, agent_id=pk, evaluator_id=manager, reviewer_id=n2)
+        for pk, manager, n2, active in rows
+        if manager is not None and active
+    ]
+    for start in range(0, len(to_create), BATCH):
+        with transaction.atomic():
+            Appraisal.objects.bulk_create(to_create[start : start + BATCH], batch_size=BATCH, ignore_conflicts=True)
+    return len(to_create)
+
+
+def drop_previous_campaigns(keep=None):
     from django.db import transaction
 
     from appraisal.models import (
@@ -139,7 +164,7 @@ def drop_previous_campaigns():
         Objective,
     )
 
-    campaigns = Campaign.objects.filter(name=BENCH_CAMPAIGN)
+    campaigns = Campaign.objects.filter(name=BENCH_CAMPAIGN).exclude(pk=keep)
     appraisals = Appraisal.objects.filter(campaign__in=campaigns)
     with transaction.atomic():
         for model in (AppraisalAccessLog, AppraisalTransition, AppraisalVersion):
@@ -205,12 +230,23 @@ def main():
     drop_previous_campaigns()
     campaign = create_campaign()
 
-    # 1. Launch.
+    # 1. Launch: INSERT … SELECT (services.launch_campaign, ANALYZE included) beside the
+    # previous Python path (rows read, Appraisal instances bulk_created), on a throw-away campaign.
+    baseline = create_campaign()
+    created_before, seconds_before, queries_before = measure(lambda: python_launch(baseline))
+    drop_previous_campaigns(keep=campaign.pk)
     launched, seconds, queries = measure(lambda: services.launch_campaign(campaign_id=campaign.pk))
     created = launched.launch_report["created"]
     print()
-    print(f"launch_campaign: {created:,} appraisals in {seconds:.2f} s ({created / seconds:,.0f}/s), "
-          f"{queries} queries; {len(launched.launch_report['without_manager'])} agents without N+1 listed")
+    print(
+        f"launch_campaign (INSERT … SELECT): {created:,} appraisals in {seconds:.2f} s ({created / seconds:,.0f}/s), "
+        f"{queries} queries; {len(launched.launch_report['without_manager'])} agents without N+1 listed"
+    )
+    print(
+        f"  baseline, rows through Python + bulk_create: {created_before:,} appraisals in {seconds_before:.2f} s "
+        f"({created_before / seconds_before:,.0f}/s), {queries_before} queries; "
+        f"ratio {seconds_before / seconds:.1f}x"
+    )
 
     # 2. The demo's bulk spread of states (realistic data for what follows).
     campaign.refresh_from_db()
@@ -218,8 +254,10 @@ def main():
     scatter = demo.Scatter(campaign, random.Random(2026), timezone.now(), hr_user_id=hr.pk)
     rows = scatter.rows([], [])
     counts, seconds, queries = measure(lambda: scatter.apply(rows))
-    print(f"demo scatter of states: {len(rows):,} appraisals in {seconds:.2f} s ({queries} queries): "
-          + ", ".join(f"{state} {n:,}" for state, n in counts.items()))
+    print(
+        f"demo scatter of states: {len(rows):,} appraisals in {seconds:.2f} s ({queries} queries): "
+        + ", ".join(f"{state} {n:,}" for state, n in counts.items())
+    )
     with connection.cursor() as cursor:  # what autovacuum would do after such a bulk change
         cursor.execute("ANALYZE")
 
@@ -232,8 +270,10 @@ def main():
         print(f"progress_by_unit ({label}: {len(rows)} rows): {queries} queries, median {seconds * 1000:.0f} ms")
     if hasattr(selectors, "unit_progress"):
         result, seconds, queries = measure(lambda: selectors.unit_progress(campaign, root), RUNS)
-        print(f"unit_progress ({root.code}: {len(result['rows'])} rows): {queries} queries, "
-              f"median {seconds * 1000:.0f} ms")
+        print(
+            f"unit_progress ({root.code}: {len(result['rows'])} rows): {queries} queries, "
+            f"median {seconds * 1000:.0f} ms"
+        )
     try:
         from django.urls import reverse
 
@@ -243,10 +283,16 @@ def main():
     if page:
         client = Client()
         client.force_login(hr)
-        for label, query in (("top level", ""), (root.code, f"?unit={root.code}"), (direction.code, f"?unit={direction.code}")):
+        for label, query in (
+            ("top level", ""),
+            (root.code, f"?unit={root.code}"),
+            (direction.code, f"?unit={direction.code}"),
+        ):
             response, seconds, queries = measure(lambda q=query: client.get(page + q), RUNS)
-            print(f"HR page {page}{query} ({label}): HTTP {response.status_code}, {queries} queries, "
-                  f"median {seconds * 1000:.0f} ms")
+            print(
+                f"HR page {page}{query} ({label}): HTTP {response.status_code}, {queries} queries, "
+                f"median {seconds * 1000:.0f} ms"
+            )
 
     # 4. PDF rendering.
     print()
@@ -260,20 +306,95 @@ def main():
             started = time.perf_counter()
             sizes.append(len(pdf.render_pdf(appraisal)))
             times.append(time.perf_counter() - started)
-        print(f"render_pdf: mean {statistics.mean(times):.3f} s per report over {len(times)} reports "
-              f"(median {statistics.median(times):.3f} s, first render {warm_up:.2f} s, "
-              f"mean size {statistics.mean(sizes) / 1024:.0f} KB)")
+        print(
+            f"render_pdf: mean {statistics.mean(times):.3f} s per report over {len(times)} reports "
+            f"(median {statistics.median(times):.3f} s, first render {warm_up:.2f} s, "
+            f"mean size {statistics.mean(sizes) / 1024:.0f} KB)"
+        )
 
-    # 5. Bulk export of one unit.
+    # 5. Bulk export of one unit: in this process (chunks one after the other), then as tasks
+    # (one per chunk) run by WORKERS database-backend workers, each time with nothing archived.
     target = pick_export_unit(campaign)
     unit, total = target["unit"], target["counts"]["final"]
-    started = time.perf_counter()
-    name = pdf.export_zip(campaign_id=campaign.pk, org_unit_code=unit.code, requested_by_id=hr.pk)
-    seconds = time.perf_counter() - started
-    print(f"export_zip {unit.code} ({unit.name}): {total} final reports in {seconds:.1f} s "
-          f"({total / seconds:.1f} reports/s), {pdf.private_storage().size(name) / 1024 / 1024:.1f} MB")
+    print()
+    unarchive(campaign)
+    name, seconds, queries = measure(
+        lambda: pdf.export_zip(campaign_id=campaign.pk, org_unit_code=unit.code, requested_by_id=hr.pk)
+    )
+    size = pdf.chunk_size(total) if hasattr(pdf, "chunk_size") else pdf.EXPORT_BATCH
+    chunks = -(-total // size)
+    print(
+        f"export_zip {unit.code} ({unit.name}), in process: {total} final reports in {seconds:.1f} s "
+        f"({total / seconds:.1f} reports/s), {queries} queries ({chunks} chunks of {size}), "
+        f"{pdf.private_storage().size(name) / 1024 / 1024:.1f} MB"
+    )
     archived = Appraisal.objects.filter(campaign=campaign, state=S.FINAL).exclude(pdf="").count()
     print(f"  (reports archived on the way: {archived})")
+    for workers in args.workers:
+        unarchive(campaign)
+        seconds, status = parallel_export(campaign, unit, hr, workers)
+        print(
+            f"export_zip {unit.code} as tasks, {workers} db_worker(s): {status['done']} reports in {seconds:.1f} s "
+            f"({status['done'] / seconds:.1f} reports/s), status {status['status']}, "
+            f"{status['chunks']} chunk tasks + 1 assembling task"
+        )
+
+
+def unarchive(campaign):
+    """Forget the archived PDFs of the bench campaign, so that an export renders them all."""
+    from appraisal.models import Appraisal
+
+    Appraisal.objects.filter(campaign=campaign).exclude(pdf="").update(pdf="")
+
+
+def parallel_export(campaign, unit, hr, workers):
+    """Enqueue the export on the database backend and let ``workers`` db_worker processes (same
+    database, same private directory) run its chunk tasks; (seconds until done, status)."""
+    import subprocess
+
+    from django.conf import settings
+    from django.test import override_settings
+
+    from appraisal import pdf, tasks
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cms.settings.dev",
+        "TASKS_BACKEND": "db",
+        "PRIVATE_ROOT": str(settings.PRIVATE_ROOT),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "LOG_LEVEL": "ERROR",
+    }
+    command = [
+        sys.executable,
+        str(ROOT / "manage.py"),
+        "db_worker",
+        "--interval",
+        "0.05",
+        "--no-startup-delay",
+        "--no-reload",
+    ]
+    processes = [
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)
+    ]
+    try:
+        time.sleep(3)  # the workers import Django
+        db_tasks = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+        with override_settings(TASKS=db_tasks):
+            started = time.perf_counter()
+            result = tasks.export_zip_task.enqueue(
+                campaign_id=campaign.pk, org_unit_code=unit.code, requested_by_id=hr.pk
+            )
+            while True:
+                status = pdf.export_status(result.id)
+                if status and status["status"] in ("done", "failed"):
+                    return time.perf_counter() - started, status
+                time.sleep(0.1)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Length, Substr
 from django.utils import formats, timezone
@@ -37,6 +38,7 @@ from wagtail.permission_policies.base import BasePermissionPolicy
 from cms import roles, selectors, services
 from cms.choices import Category, EmploymentStatus, OrgUnitKind
 from cms.forms import AGENT_CHOOSER_NAMESPACE, AgentForm, OrgUnitChoiceField, OrgUnitForm
+from cms.importer import run_import_listeners
 from cms.models import Agent, ApiToken, OrgUnit
 
 AGENT_SEARCH_FIELDS = ["user__last_name", "user__first_name", "user__email", "employee_number"]
@@ -293,16 +295,24 @@ class AgentIndexView(StableOrderingMixin, generic.IndexView):
 
 
 class AgentCreateView(ServiceFormMixin, generic.CreateView):
+    @transaction.atomic
     def save_instance(self):
-        return services.save_agent(actor=self.request.user, **self.form.service_kwargs())
+        agent = services.save_agent(actor=self.request.user, **self.form.service_kwargs())
+        # as after an import or a SCIM change: the newcomer gets the mandatory courses of their unit
+        run_import_listeners([agent.pk], [])
+        return agent
 
 
 class AgentEditView(NoDeleteEditView):
     def get_queryset(self):
         return Agent.objects.select_related("user", "org_unit", "manager__user")
 
+    @transaction.atomic
     def save_instance(self):
-        return services.save_agent(agent=self.object, actor=self.request.user, **self.form.service_kwargs())
+        agent = services.save_agent(agent=self.object, actor=self.request.user, **self.form.service_kwargs())
+        # as after an import: a move of unit, a departure (open appraisals flagged for HR)…
+        run_import_listeners([], [agent.pk])
+        return agent
 
 
 class AgentViewSet(NoDeleteModelViewSet):

@@ -116,3 +116,25 @@ class RequestBodyLimitMiddleware:
         if is_api(request):
             return JsonResponse({"detail": _("Introuvable.")}, status=404)
         return response_for_exception(request, Http404(_("Identifiant hors limites.")))
+
+
+class RequestIdMiddleware:
+    """First middleware: one id per request (a sane incoming ``X-Request-ID`` or a new one),
+    on ``request.request_id``, in every log record written while the request is served
+    (cms/request_id.py) and in the response's ``X-Request-ID`` header."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from cms import request_id
+
+        value = request_id.from_header(request.META.get(request_id.META_KEY))
+        request.request_id = value
+        token = request_id.set(value)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id.reset(token)
+        response[request_id.HEADER] = value
+        return response

@@ -11,19 +11,28 @@ from urllib.parse import quote, urlencode
 
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Max
+from django.db import connection, models, transaction
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cms import bulksql
 from cms import selectors as cms_selectors
 from cms.exceptions import Conflict
 from cms.models import Agent
 from learning import actions, permissions
-from learning.choices import OPEN_STATUSES, EnrollmentSource, EventSource
-from learning.models import Assignment, CoursePage, Enrollment, LessonPage, PackageAttempt, PackageStepPage, QuizPage
+from learning.choices import OPEN_STATUSES, EnrollmentSource, EnrollmentStatus, EventSource, PackageStandard
+from learning.models import (
+    Assignment,
+    CoursePage,
+    Enrollment,
+    EnrollmentEvent,
+    LessonPage,
+    PackageAttempt,
+    PackageStepPage,
+    QuizPage,
+)
 from learning.packages import runtime
 
 BATCH = actions.BATCH
@@ -121,26 +130,89 @@ def assignment_targets(assignment):
     )
 
 
-def _bulk_enroll(assignment, agent_ids, *, now, source=EventSource.ASSIGNMENT, progress=None):
-    due_at = now + timedelta(days=assignment.due_in_days)
-    cycles = dict(
-        Enrollment.objects.filter(course_id=assignment.course_id, agent_id__in=agent_ids)
-        .values("agent_id")
-        .annotate(m=Max("cycle"))
-        .values_list("agent_id", "m")
-    )
-    rows = (
-        Enrollment(
-            agent_id=agent_id,
-            course_id=assignment.course_id,
-            cycle=cycles.get(agent_id, 0) + 1,
-            source=EnrollmentSource.ASSIGNED,
-            assignment=assignment,
-            due_at=due_at,
-        )
-        for agent_id in agent_ids
-    )
-    return actions.OpenCycles(rows, total=len(agent_ids), source=source, now=now).execute(progress)
+class OpenAssignedCycles(actions.OpenCycles):
+    """``OpenCycles`` for the agents of a queryset, written by the database: per batch of
+    ``batch_size`` agents, one ``INSERT … SELECT`` of the enrolments (cycle = the agent's
+    last cycle + 1, status ``not_started``, ``assignment`` set, due in
+    ``assignment.due_in_days`` days from ``now``; an agent who meanwhile got an open
+    enrolment is skipped by the partial unique constraint, ``ON CONFLICT DO NOTHING``) and
+    one of their creation events. Same contract as ``OpenCycles``: ``progress(done, total)``
+    after each batch, ``rows`` lists the new enrolments, ``action_executed`` after commit."""
+
+    def __init__(self, assignment, agents, **kwargs):
+        super().__init__((), total=0, **kwargs)
+        self.assignment = assignment
+        self.agents = agents
+
+    def run(self, progress=None):
+        assignment, qn = self.assignment, connection.ops.quote_name
+        table, meta = qn(Enrollment._meta.db_table), Enrollment._meta
+        col = {name: qn(meta.get_field(name).column) for name in ("agent", "course", "cycle", "id", "updated_at")}
+        stamp = timezone.now()  # created_at / updated_at, as ``auto_now`` would set them
+        values = {
+            "agent": bulksql.Sql("a.id"),
+            "course": assignment.course_id,
+            "cycle": bulksql.Sql(
+                f"COALESCE((SELECT MAX(p.{col['cycle']}) FROM {table} p "
+                f"WHERE p.{col['agent']} = a.id AND p.{col['course']} = %s), 0) + 1",
+                [assignment.course_id],
+            ),
+            "source": EnrollmentSource.ASSIGNED,
+            "assignment": assignment.pk,
+            "status": EnrollmentStatus.NOT_STARTED,
+            "due_at": self.now + timedelta(days=assignment.due_in_days),
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        event_values = {
+            "enrollment": bulksql.Sql(f"e.{col['id']}"),
+            "at": bulksql.Sql(f"e.{col['updated_at']}"),
+            "actor": self.actor.pk if self.actor else None,
+            "from_status": "",
+            "to_status": EnrollmentStatus.NOT_STARTED,
+            "source": self.source,
+            "note": "",
+        }
+        targets_sql, targets_params = bulksql.queryset_sql(self.agents.order_by().values("pk"))
+        self.total, bounds = bulksql.batch_bounds(self.agents, self.batch_size)
+        lower, count = None, 0
+        for upper in bounds:
+            where = f"a.id IN ({targets_sql}) AND a.id <= %s" + (" AND a.id > %s" if lower is not None else "")
+            params = [*targets_params, upper] + ([lower] if lower is not None else [])
+            rows = bulksql.insert_select(
+                Enrollment, values, source=f"{qn(Agent._meta.db_table)} a", where=where, params=params
+            )
+            new_ids = [row[0] for row in rows]
+            if new_ids:
+                bulksql.insert_select(
+                    EnrollmentEvent,
+                    event_values,
+                    source=f"{table} e",
+                    where=f"e.{col['id']} IN ({', '.join(['%s'] * len(new_ids))})",
+                    params=new_ids,
+                    returning=(),
+                )
+            self.rows += new_ids
+            count += len(new_ids)
+            lower = upper
+            if progress:
+                progress(count, self.total)
+        return count
+
+
+def _bulk_enroll(assignment, agents, *, now, source=EventSource.ASSIGNMENT, progress=None):
+    """Open a cycle of the assignment's course for ``agents`` (a queryset of agents, or a
+    list of agent ids) in the database (``OpenAssignedCycles``); returns how many."""
+    if isinstance(agents, models.QuerySet):
+        return OpenAssignedCycles(assignment, agents, source=source, now=now).execute(progress)
+    ids, total = list(agents), 0
+    with transaction.atomic():
+        for start in range(0, len(ids), BATCH):  # stay below SQLite's parameter limit
+            chunk = Agent.objects.filter(pk__in=ids[start : start + BATCH])
+            total += OpenAssignedCycles(assignment, chunk, source=source, now=now).execute()
+    if progress:
+        progress(total, total)
+    return total
 
 
 @transaction.atomic
@@ -161,11 +233,14 @@ def create_assignment(*, course, org_unit, due_in_days, categories=(), recurring
 
 
 def apply_assignment(*, assignment, now=None, progress=None):
-    """Enrol every target agent in bulk (run as a task for large subtrees)."""
+    """Enrol every target agent in bulk, in the database (run as a task for large
+    subtrees); ``ANALYZE`` of the enrolment tables afterwards on PostgreSQL."""
     now = now or timezone.now()
     with transaction.atomic():
-        agent_ids = list(assignment_targets(assignment).values_list("pk", flat=True))
-        return _bulk_enroll(assignment, agent_ids, now=now, progress=progress)
+        created = _bulk_enroll(assignment, assignment_targets(assignment), now=now, progress=progress)
+        if created:
+            bulksql.analyze(Enrollment, EnrollmentEvent)
+    return created
 
 
 def assign_newcomers(created_agent_ids, updated_agent_ids=(), *, now=None):
@@ -287,13 +362,57 @@ def clean_commit(data):
 
 
 @transaction.atomic
-def launch_package(*, user, step):
+def launch_package(*, user, step, au=None, mode=None):
     """The attempt to play on a package step (self-enrolling where the course allows it):
-    the open one, a new one when the step's policy allows it, else the finished one (review)."""
+    the open one, a new one when the step's policy allows it, else the finished one (review).
+
+    A cmi5 step launches an AU (``au``: its id in the course structure, default the next AU
+    not done): the attempt is the enrolment's cmi5 registration and carries ``launch_url``,
+    the AU's URL with the cmi5 launch parameters (one new session per launch); ``mode``
+    ``browse`` launches it in cmi5 Browse mode where the step allows it (no result recorded)."""
     if not isinstance(step, PackageStepPage) or not step.live:
         raise ValidationError({"step": _("Ce module n'existe pas ou n'est pas publié.")})
     enrollment = _enrollment_for_step(user, step)
+    if step.package is not None and step.package.standard == PackageStandard.CMI5:
+        action = actions.LaunchAU(enrollment, user=user, step=step, au=au, mode=mode)
+        action.execute()
+        attempt = action.attempt
+        attempt.launch_url = action.launch_url
+        return attempt
+    if mode not in (None, actions.LAUNCH_NORMAL):
+        raise ValidationError({"mode": _("Le mode « browse » n'existe que pour les cours cmi5.")})
     action = actions.StartPackageAttempt(enrollment, user=user, step=step)
+    action.execute()
+    return action.attempt
+
+
+def launch_url(attempt):
+    """The absolute URL that plays ``attempt``: the cmi5 AU launch URL set by
+    ``launch_package``, else the SCORM player's page."""
+    from cms.links import absolute_url
+
+    return getattr(attempt, "launch_url", None) or absolute_url(player_url(attempt.pk))
+
+
+def record_cmi5_results(events):
+    """The ``xapi.cmi5`` listener: AU results (completed, passed, failed) were stored in
+    sessions of these registrations; each registration's state, ``satisfied`` statements
+    and enrolment are refreshed (``RecordCmi5Results``). Registered in learning/apps.py."""
+    registrations = {event["registration"]: event.get("session_id") for event in events}
+    attempts = PackageAttempt.objects.filter(registration__in=list(registrations)).select_related(
+        "step", "enrollment__agent__user"
+    )
+    for attempt in attempts:
+        action = actions.RecordCmi5Results(
+            attempt.enrollment_id, user=attempt.enrollment.agent.user, step=attempt.step, attempt_id=attempt.pk,
+            session_id=registrations[str(attempt.registration)],
+        )  # fmt: skip
+        action.execute()
+
+
+def waive_au(*, actor, enrollment, step, au, reason):
+    """HR waives an AU of a cmi5 step for one enrolment (``waived`` with the reason)."""
+    action = actions.WaiveAU(enrollment, user=actor, step=step, au=au, reason=reason)
     action.execute()
     return action.attempt
 

@@ -31,10 +31,32 @@ class MeSerializer(serializers.Serializer):
     roles = RoleSerializer(many=True)
 
 
+class HealthDatabaseSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text=_("« ok » ou « error »."))
+    vendor = serializers.CharField(help_text=_("Moteur de base de données (postgresql, sqlite)."))
+    error = serializers.CharField(required=False, help_text=_("Classe de l'erreur rencontrée."))
+
+
+class HealthTasksSerializer(serializers.Serializer):
+    backend = serializers.CharField(help_text=_("Moteur des tâches (DatabaseBackend, RQBackend, ImmediateBackend)."))
+    status = serializers.CharField(help_text=_("« ok » ou « error »."))
+    queued = serializers.IntegerField(required=False, help_text=_("Tâches en attente d'un worker."))
+    oldest_queued_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text=_("Mise en file de la plus ancienne tâche en attente.")
+    )
+    oldest_queued_age_seconds = serializers.FloatField(
+        required=False, allow_null=True, help_text=_("Attente de la plus ancienne tâche, en secondes.")
+    )
+    last_worker_run = serializers.DateTimeField(
+        required=False, allow_null=True, help_text=_("Dernière tâche exécutée par un worker.")
+    )
+    error = serializers.CharField(required=False, help_text=_("Classe de l'erreur rencontrée."))
+
+
 class HealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "error"])
-    database = serializers.DictField()
-    tasks = serializers.DictField()
+    database = HealthDatabaseSerializer()
+    tasks = HealthTasksSerializer()
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -577,3 +577,29 @@ def test_the_default_moderation_workflow_has_a_french_name():
     assert not Workflow.objects.filter(name="Moderators approval").exists()
     assert not Task.objects.filter(name="Moderators approval").exists()
     assert Workflow.objects.filter(name="Validation par les modérateurs").exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_runs_the_directory_listeners_like_an_import(client, org):
+    """Creating an agent in the admin gives the newcomer their unit's mandatory courses, and a
+    departure recorded there reaches the appraisal listener, as after a CSV import or SCIM."""
+    from cms.importer import register_import_listener, unregister_import_listener
+
+    calls = []
+
+    def listener(created, updated):
+        calls.append((created, updated))
+
+    register_import_listener(listener)
+    try:
+        login(client, "hr")
+        client.post(reverse("annuaire_agents:add"), agent_post_data(org_unit=org["bureau"].pk))
+        agent = Agent.objects.get(employee_number="M900001")
+        assert calls == [([agent.pk], [])]
+
+        client.post(reverse("annuaire_agents:edit", args=[agent.pk]), agent_edit_data(agent, active=""))
+        agent.refresh_from_db()
+        assert agent.active is False
+        assert calls[-1] == ([], [agent.pk])
+    finally:
+        unregister_import_listener(listener)

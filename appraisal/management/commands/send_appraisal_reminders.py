@@ -14,3 +14,14 @@ class Command(ReminderCommand):
 
     def kinds(self):
         return [(kind, reminders.LABELS[kind]) for kind in reminders.KINDS]
+
+    def before_sending(self):
+        """The daily work of ``appraisal.tasks.daily`` before its reminders: revision requests
+        left unanswered past their window are rejected implicitly, and HR is told of leavers'
+        open appraisals that no import listener saw."""
+        from appraisal import actions, leavers
+
+        expired = actions.expire_revision_requests()
+        if expired:
+            self.stdout.write(f"Demandes de révision sans réponse, rejetées implicitement : {expired}")
+        leavers.notify_pending()
