@@ -9,7 +9,10 @@ must name a dedicated database whose name contains "bench": it is created when m
 migrated, and dropped and built again with ``--rebuild`` (or when the store holds another
 number of statements). The store is built with ``INSERT ... SELECT generate_series`` (the
 statements, their agent and activity index rows, with the same SHA-256 keys the LRS computes),
-not through the API. 10,000 agents, 8 verbs, 1,000 activities, ``stored`` spread over a year.
+not through the API. 10,000 agents, 8 verbs, 1,000 activities, ``stored`` spread over a year;
+then 10,000 StatementRef statements of the last hour (1,000 voiding, 8,000 targeting a statement,
+1,000 targeting another reference) so that the filters follow real references (added to an
+existing store that has none).
 
 Prints, from one run:
 - statements/second of ``POST /xapi/statements`` with batches of 1,000 statements (through
@@ -135,6 +138,64 @@ BUILD_ACTIVITIES = """
 INSERT INTO xapi_statementactivity (statement_id, activity_key, direct)
 SELECT id, object_activity_key, true FROM xapi_statement WHERE actor_ifi LIKE 'mbox:mailto:learner%%@bench.example.com'
 """
+
+
+REFERENCES = 10_000  # StatementRef statements: 1,000 voiding, 8,000 to a statement, 1,000 to a reference
+BUILD_REFERENCES = f"""
+INSERT INTO xapi_statement (statement_id, data, content_hash, stored, timestamp, voided, actor_ifi, actor_key,
+                            verb_id, verb_key, object_type, object_activity_key, object_agent_key,
+                            object_statement_id, registration, is_voiding)
+SELECT s.sid, jsonb_build_object(
+           'id', s.sid::text,
+           'actor', jsonb_build_object('objectType', 'Agent', 'mbox', s.mbox),
+           'verb', jsonb_build_object('id', s.verb),
+           'object', jsonb_build_object('objectType', 'StatementRef', 'id', s.target::text),
+           'stored', to_char(s.stored AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           'timestamp', to_char(s.stored AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           'authority', %(authority)s::jsonb, 'version', '1.0.0'),
+       md5(s.sid::text) || md5(s.sid::text), s.stored, s.stored, false, 'mbox:' || s.mbox,
+       {SHA.format("'mbox:' || s.mbox")}, s.verb, {SHA.format("s.verb")}, 'StatementRef', '', '', s.target, NULL,
+       s.n <= 1000
+FROM (
+    SELECT n, md5('bench-ref-' || n)::uuid AS sid,
+           'mailto:reviewer' || (n %% 100) || '@bench.example.com' AS mbox,
+           CASE WHEN n <= 1000 THEN 'http://adlnet.gov/expapi/verbs/voided'
+                ELSE 'http://adlnet.gov/expapi/verbs/commented' END AS verb,
+           CASE WHEN n <= {REFERENCES - 1000} THEN md5('bench-' || (1 + (n * 7919) %% %(total)s))::uuid
+                ELSE md5('bench-ref-' || (n - {REFERENCES - 2000}))::uuid END AS target,
+           now() - make_interval(secs => (%(references)s - n) * 3600.0 / %(references)s) AS stored
+    FROM generate_series(1, %(references)s) AS n
+) AS s
+"""
+VOID_TARGETS = """
+UPDATE xapi_statement SET voided = true WHERE statement_id IN (
+    SELECT object_statement_id FROM xapi_statement WHERE is_voiding AND actor_ifi LIKE 'mbox:mailto:reviewer%%'
+)
+"""
+BUILD_REFERENCE_AGENTS = """
+INSERT INTO xapi_statementagent (statement_id, agent_key, direct)
+SELECT id, actor_key, true FROM xapi_statement WHERE actor_ifi LIKE 'mbox:mailto:reviewer%%@bench.example.com'
+"""
+
+
+def build_references(total):
+    """StatementRef statements (voiding ones included) over the last hour, so that the filters
+    follow real references: 1% of the store."""
+    from django.db import connection
+
+    from xapi.identity import system_authority
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM xapi_statement WHERE actor_ifi LIKE 'mbox:mailto:reviewer%%'")
+        if cursor.fetchone()[0]:
+            return
+        params = {"total": total, "references": REFERENCES, "authority": json.dumps(system_authority())}
+        cursor.execute(BUILD_REFERENCES, params)
+        cursor.execute(VOID_TARGETS)
+        cursor.execute(BUILD_REFERENCE_AGENTS)
+        cursor.execute("ANALYZE xapi_statement; ANALYZE xapi_statementagent")
+    step(f"{REFERENCES:,} StatementRef statements (1,000 voiding, 1,000 to another reference)", started)
 
 
 def bench_count(cursor):
@@ -307,7 +368,9 @@ def main():
             setup_django(url)
         print("building the store:")
         build_store(args.statements)
-    print(f"store: {args.statements:,} statements, {AGENTS:,} agents, {ACTIVITIES:,} activities; "
+    build_references(args.statements)
+    print(f"store: {args.statements:,} statements (+{REFERENCES:,} references), {AGENTS:,} agents, "
+          f"{ACTIVITIES:,} activities; "
           f"PostgreSQL {connection.pg_version}")  # fmt: skip
     http = http_client()
     http.get("/xapi/about")  # imports the URLconf and the views before anything is timed

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connections
 from django.db.models import Q
 
 from xapi import validation
@@ -63,17 +64,34 @@ def _filter_condition(query):
     return condition
 
 
+def _targets_matching(condition):
+    """The ``statement_id`` of every statement a StatementRef may target for the filters to match
+    the referring statement: the matching statements that are referenced, and the StatementRef
+    statements that refer to them, up to ``STATEMENT_REF_DEPTH - 1`` references away (voided or
+    not: a reference to a voided statement still matches, 2.1.3). A UNION the planner hashes once
+    and drives from the (few) statements that are references, instead of nested ``OR ... IN``
+    conditions re-evaluated row by row."""
+    references = Statement.objects.filter(object_statement_id__isnull=False)
+    level = Statement.objects.filter(condition, statement_id__in=references.values("object_statement_id")).values(
+        "statement_id"
+    )
+    levels = [level]
+    for _depth in range(STATEMENT_REF_DEPTH - 1):
+        level = references.filter(object_statement_id__in=level).values("statement_id")
+        levels.append(level)
+    return levels[0].union(*levels[1:])
+
+
 def query_statements(principal, query, max_limit):
-    """(rows, has_more): one query, whatever the page size."""
-    condition = _filter_condition(query)
-    if condition:
-        # Part Three 2.1.3.s3: a statement targeting (StatementRef) a matching statement matches.
-        matching = condition
-        for _level in range(STATEMENT_REF_DEPTH):
-            targets = Statement.objects.filter(matching).values("statement_id")
-            matching = condition | Q(object_statement_id__in=targets)
-        condition = matching
-    queryset = statements_visible_to(principal).filter(condition, voided=False)
+    """(rows, has_more): one query, whatever the page size and the number of statements.
+
+    With filters, the page is the newest (or oldest) of two disjoint parts, each walked in
+    ``stored`` order with its own index: the statements the filters match, and the StatementRef
+    statements (``object_statement_id`` set) that do not match themselves but target, directly
+    or through up to ``STATEMENT_REF_DEPTH`` references, a statement that does (Part Three
+    2.1.3.s3). A ``UNION ALL ... ORDER BY ... LIMIT`` of both, which PostgreSQL merges without
+    reading either part beyond the page: each part is ordered and limited on its own."""
+    queryset = statements_visible_to(principal).filter(voided=False)
     if query.since is not None:
         queryset = queryset.filter(stored__gt=query.since)
     if query.until is not None:
@@ -86,7 +104,22 @@ def query_statements(principal, query, max_limit):
             queryset = queryset.filter(Q(stored__lt=stored) | Q(stored=stored, pk__lt=pk))
     ordering = ("stored", "pk") if query.ascending else ("-stored", "-pk")
     limit = min(query.limit or max_limit, max_limit)
-    rows = list(queryset.order_by(*ordering).only("pk", "data", "stored")[: limit + 1])
+    fields = ("pk", "data", "stored")
+    condition = _filter_condition(query)
+    if not condition:
+        rows = list(queryset.order_by(*ordering).only(*fields)[: limit + 1])
+        return rows[:limit], len(rows) > limit
+    direct = queryset.filter(condition)
+    referring = (
+        queryset.filter(object_statement_id__isnull=False)
+        .exclude(condition)
+        .filter(object_statement_id__in=_targets_matching(condition))
+    )
+    parts = [part.only(*fields) for part in (direct, referring)]
+    if connections[queryset.db].features.supports_slicing_ordering_in_compound:  # PostgreSQL
+        # Each part ordered and limited on its own: the planner walks its index and stops at the page.
+        parts = [part.order_by(*ordering)[: limit + 1] for part in parts]
+    rows = list(parts[0].union(parts[1], all=True).order_by(*ordering)[: limit + 1])
     return rows[:limit], len(rows) > limit
 
 

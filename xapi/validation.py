@@ -5,7 +5,9 @@ Every rule raises :class:`XAPIBadRequest` with the property path of the offendin
 (Part Three, section 3.0). Nothing here touches the database.
 """
 
+import functools
 import hashlib
+import itertools
 import json
 import re
 import uuid
@@ -35,6 +37,8 @@ DURATION_RE = re.compile(
     rf"^P(?!$)(?:{_NUM}Y)?(?:{_NUM}M)?(?:{_NUM}W)?(?:{_NUM}D)?(?:T(?=\d)(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?$"
 )
 MEDIA_TYPE_RE = re.compile(r"^[A-Za-z0-9!#$&^_.+\-]+/[A-Za-z0-9!#$&^_.+\-]+(?:\s*;.*)?$")
+IRI_FORBIDDEN_RE = re.compile(r'[\s<>"{}|\\^`]')  # \s: the characters str.isspace() accepts
+WHITESPACE_RE = re.compile(r"\s")
 
 INTERACTION_TYPES = {
     "true-false": set(),
@@ -68,12 +72,30 @@ def parse_json(raw, *, what="body"):
             raise XAPIBadRequest(f"{what}: is not valid UTF-8") from None
     if not raw.strip():
         raise XAPIBadRequest(f"{what}: is empty")
-    if _bracket_depth(raw) > MAX_JSON_DEPTH:
-        raise XAPIBadRequest(f"{what}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    # Parsed first (C speed), then the nesting measured on the text without its strings (a
+    # regular expression, C speed too): only the brackets are counted in Python.
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
+        value = json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
+        if _bracket_depth(raw) > MAX_JSON_DEPTH:
+            raise XAPIBadRequest(f"{what}: JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
         raise XAPIBadRequest(f"{what}: is not valid JSON ({exc})") from None
+    if isinstance(value, dict | list) and _container_depth(raw) > MAX_JSON_DEPTH:
+        raise XAPIBadRequest(f"{what}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+NOT_BRACKETS_RE = re.compile(r"[^\[\]{}]+")
+BRACKET_STEP = {"{": 1, "[": 1, "}": -1, "]": -1}
+
+
+def _container_depth(text):
+    """Largest nesting of ``{``/``[`` in the text of a valid JSON value. Backslashes occur only
+    inside strings: without its escaped backslashes and quotes, every other ``"`` opens or
+    closes a string, and what lies between strings is the structure."""
+    text = text.replace("\\\\", "").replace('\\"', "")
+    structure = NOT_BRACKETS_RE.sub("", "".join(text.split('"')[0::2]))
+    return max(itertools.accumulate(map(BRACKET_STEP.__getitem__, structure)), default=0)
 
 
 def _bracket_depth(text):
@@ -114,11 +136,15 @@ def digest(text):
 
 
 def is_iri(value):
+    return isinstance(value, str) and _is_iri_text(value)
+
+
+@functools.lru_cache(maxsize=4096)  # a batch repeats its verbs, activities, extension keys
+def _is_iri_text(value):
     return (
-        isinstance(value, str)
-        and 0 < len(value) <= MAX_IRI_LENGTH
+        0 < len(value) <= MAX_IRI_LENGTH
         and SCHEME_RE.match(value) is not None
-        and not any(c.isspace() or c in '<>"{}|\\^`' for c in value)
+        and IRI_FORBIDDEN_RE.search(value) is None
         and len(value.split(":", 1)[1]) > 0
     )
 
@@ -181,7 +207,12 @@ _GRANDFATHERED = {
 
 def is_language_tag(tag):
     """Well-formedness per RFC 5646 section 2.1 (and 2.2.5/2.2.6: no repeated variant or singleton)."""
-    if not isinstance(tag, str) or not tag or len(tag) > 128:
+    return isinstance(tag, str) and _is_language_tag_text(tag)
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_language_tag_text(tag):
+    if not tag or len(tag) > 128:
         return False
     if tag.lower() in _GRANDFATHERED:
         return True
@@ -202,14 +233,10 @@ def is_language_tag(tag):
             extlangs += 1
     if i < len(parts) and len(parts[i]) == 4 and parts[i].isalpha():
         i += 1  # script
-    if i < len(parts) and (
-        (len(parts[i]) == 2 and parts[i].isalpha()) or (len(parts[i]) == 3 and parts[i].isdigit())
-    ):
+    if i < len(parts) and ((len(parts[i]) == 2 and parts[i].isalpha()) or (len(parts[i]) == 3 and parts[i].isdigit())):
         i += 1  # region
     variants = set()
-    while i < len(parts) and (
-        (5 <= len(parts[i]) <= 8) or (len(parts[i]) == 4 and parts[i][0].isdigit())
-    ):
+    while i < len(parts) and ((5 <= len(parts[i]) <= 8) or (len(parts[i]) == 4 and parts[i][0].isdigit())):
         if parts[i].lower() in variants:
             return False
         variants.add(parts[i].lower())
@@ -411,7 +438,7 @@ def _components(value, path):
         _object(component, sub)
         _keys(component, sub, {"id", "description"}, required=("id",))
         _string(component["id"], f"{sub}.id", allow_empty=False)
-        if any(c.isspace() for c in component["id"]):
+        if WHITESPACE_RE.search(component["id"]):
             fail(f"{sub}.id", "must not contain whitespace")
         if component["id"] in seen:
             fail(f"{sub}.id", "interaction component ids must be unique within the list")
