@@ -465,6 +465,208 @@ class ResetPackageAttempt(EnrollmentAction):
         return super().audit()
 
 
+# --- cmi5 package steps (learning/packages/cmi5_lms.py, xapi/cmi5.py) ---------------------------
+
+#: The Wagtail log action written when HR waives a cmi5 AU (label in admin_attempts).
+CMI5_AU_WAIVED = "learning.cmi5_au_waived"
+
+
+def refresh_registration(attempt, *, session_id=None, now):
+    """``cmi5_lms.refresh`` (AU states, ``satisfied``, score, progress), then the attempt's
+    status once the course is satisfied: the fields changed (to save)."""
+    from learning.packages import cmi5_lms
+
+    fields = cmi5_lms.refresh(attempt, session_id=session_id, now=now)
+    status = cmi5_lms.finished_status(attempt)
+    if status is not None:
+        attempt.status = status
+        attempt.finished_at = attempt.finished_at or now
+    return [*fields, "status", "finished_at"]
+
+
+def cmi5_registration(enrollment, step, *, now):
+    """``(attempt, created)``: the cmi5 registration of ``enrollment`` on ``step`` (the last
+    attempt that is not reset, when it is a cmi5 one), else a new one on the step's package."""
+    import uuid
+
+    last = (
+        PackageAttempt.objects.filter(enrollment=enrollment, step=step)
+        .select_related("package", "enrollment__agent__user")
+        .order_by("-number")
+        .first()
+    )
+    if last is not None and last.status != AttemptStatus.RESET and last.registration is not None:
+        return last, False
+    attempt = PackageAttempt.objects.create(
+        enrollment=enrollment, step=step, package_id=step.package_id, number=(last.number if last else 0) + 1,
+        started_at=now, registration=uuid.uuid4(), cmi5={"blocks": {}, "launches": 0},
+    )  # fmt: skip
+    return PackageAttempt.objects.select_related("package", "enrollment__agent__user").get(pk=attempt.pk), True
+
+
+LAUNCH_NORMAL, LAUNCH_BROWSE = "normal", "browse"
+
+
+def check_launch_mode(mode, step):
+    """``mode`` of a launch: ``normal`` (default), or ``browse`` on a cmi5 step that allows it."""
+    if mode not in (LAUNCH_NORMAL, LAUNCH_BROWSE):
+        raise ValidationError({"mode": _("Mode de lancement inconnu : « normal » ou « browse » attendu.")})
+    if mode == LAUNCH_BROWSE and not getattr(step, "cmi5_browse", False):
+        raise ValidationError({"mode": _("Ce module ne permet pas de parcourir une unité sans évaluation.")})
+
+
+class LaunchAU(RecordStepResult):
+    """An enrolled agent launches an AU of a cmi5 step (``au``: the publisher's AU id, or the
+    next AU not done). Opens the registration the first time (its moveOn evaluated at once:
+    ``NotApplicable`` AUs are satisfied), abandons the sessions left open, opens the AU
+    session (LMS.LaunchData, learner preferences, ``launched``) and sets ``launch_url``.
+    The launch mode is Normal, or Review once the AU's results meet its moveOn."""
+
+    name = "launch_au"
+    label = gettext_lazy("Lancer l'unité")
+
+    def __init__(self, enrollment, *, user, step, au=None, mode=None, **kwargs):
+        super().__init__(enrollment, user=user, step=step, **kwargs)
+        self.au_id = au or None
+        self.browse = mode == LAUNCH_BROWSE
+        self.mode = mode or LAUNCH_NORMAL
+        self.attempt = None
+        self.session = None
+        self.launch_url = None
+
+    def guard(self):
+        super().guard()
+        if self.step.package_id is None:
+            raise ValidationError({"package": _("Ce module n'a pas encore de paquet de contenu.")})
+        check_launch_mode(self.mode, self.step)
+
+    def record(self):
+        from learning.packages import cmi5_lms
+        from xapi import cmi5 as lrs
+        from xapi.identity import actor_for
+
+        attempt, created = cmi5_registration(self.obj, self.step, now=self.now)
+        package = attempt.package
+        au = package.launchable(self.au_id) if self.au_id else cmi5_lms.next_au(attempt)
+        if au is None:
+            raise ValidationError({"au": _("Cette unité d'apprentissage (AU) n'existe pas dans ce module.")})
+        fields = refresh_registration(attempt, now=self.now) if created else []
+        done = (attempt.scos.get(au["identifier"]) or {}).get("done")
+        mode = lrs.REVIEW if done else (lrs.BROWSE if self.browse else lrs.NORMAL)
+        self.session = lrs.open_session(
+            registration=attempt.registration, activity_id=cmi5_lms.au_activity_id(package, au),
+            publisher_id=au["identifier"], actor=actor_for(self.obj.agent.user), launch_mode=mode,
+            move_on=au.get("move_on") or "NotApplicable", mastery_score=au.get("mastery_score"),
+            launch_parameters=au.get("launch_parameters") or "", entitlement_key=au.get("entitlement_key") or "",
+            return_url=cmi5_lms.absolute_url(self.step.url or "/"), launch_url=cmi5_lms.au_base_url(package, au),
+            language_preference=cmi5_lms.language_preference(), now=self.now,
+        )  # fmt: skip
+        attempt.last_sco = au["identifier"][:255]
+        attempt.cmi5 = {**attempt.cmi5, "launches": int(attempt.cmi5.get("launches") or 0) + 1}
+        attempt.save(update_fields=sorted({*fields, "last_sco", "cmi5", "updated_at"}))
+        self.attempt = attempt
+        self.launch_url = cmi5_lms.launch_url(package, au, self.session)
+        return attempt
+
+
+class RecordCmi5Results(RecordStepResult):
+    """The AU results of a session reached the LRS (``xapi.cmi5`` listener): the
+    registration's AU states, ``satisfied`` statements and status are refreshed
+    (``cmi5_lms.refresh``), then the enrolment (progress, completion, certificate)."""
+
+    name = "record_cmi5_results"
+    label = gettext_lazy("Enregistrer les résultats cmi5")
+
+    def __init__(self, enrollment, *, user, step, attempt_id, session_id=None, **kwargs):
+        super().__init__(enrollment, user=user, step=step, **kwargs)
+        self.attempt_id = attempt_id
+        self.session_id = session_id
+        self.attempt = None
+
+    def record(self):
+        attempt = PackageAttempt.objects.select_related("package", "enrollment__agent__user").get(
+            pk=self.attempt_id, enrollment=self.obj
+        )
+        fields = refresh_registration(attempt, session_id=self.session_id, now=self.now)
+        attempt.save(update_fields=[*fields, "updated_at"])
+        self.attempt = attempt
+        return attempt
+
+
+class WaiveAU(RecordStepResult):
+    """HR waives an AU of a cmi5 step for the agent (``au``, ``reason``): the LMS records
+    ``waived`` with the reason (§9.3.7), the AU counts as satisfied, blocks and course follow.
+    Once per AU and registration; logged (``CMI5_AU_WAIVED``)."""
+
+    name = "waive_au"
+    label = gettext_lazy("Dispenser de l'unité")
+    allowed_roles = frozenset({HR})
+    denied_message = gettext_lazy("Seules les ressources humaines peuvent dispenser d'une unité.")
+
+    def __init__(self, enrollment, *, user, step, au, reason, **kwargs):
+        super().__init__(enrollment, user=user, step=step, **kwargs)
+        self.au_id = au
+        self.reason = (reason or "").strip()
+        self.attempt = None
+
+    def check_permission(self):
+        if self.user is None or not self.roles() & self.allowed_roles:
+            raise PermissionDenied(str(self.denied_message))
+
+    def move(self, to_status):
+        """The learner's enrolment moves as the step result dictates (start, complete): HR,
+        who waives, is recorded as the actor of the event, not checked as the learner."""
+        user, self.user = self.user, None
+        try:
+            super().move(to_status)
+        finally:
+            self.user = user
+
+    def guard(self):
+        super().guard()
+        if not self.reason:
+            raise ValidationError({"reason": _("Le motif de la dispense est obligatoire.")})
+        if len(self.reason) > 500:
+            raise ValidationError({"reason": _("Le motif fait 500 caractères au plus.")})
+        if self.step.package_id is None or self.step.package.standard != "cmi5":
+            raise ValidationError({"au": _("Ce module n'est pas un cours cmi5.")})
+
+    def record(self):
+        from learning.packages import cmi5_lms
+        from xapi import cmi5 as lrs
+        from xapi.identity import actor_for
+
+        attempt, _created = cmi5_registration(self.obj, self.step, now=self.now)
+        package = attempt.package
+        au = package.launchable(self.au_id or "")
+        if au is None:
+            raise ValidationError({"au": _("Cette unité d'apprentissage (AU) n'existe pas dans ce module.")})
+        if not _created:
+            refresh_registration(attempt, now=self.now)
+        state = attempt.scos.get(au["identifier"]) or {}
+        if state.get("waived"):
+            raise Conflict(_("Cette unité est déjà dispensée pour cette inscription."))
+        session = lrs.record_waiver(
+            registration=attempt.registration, activity_id=cmi5_lms.au_activity_id(package, au),
+            publisher_id=au["identifier"], actor=actor_for(self.obj.agent.user), reason=self.reason, now=self.now,
+        )  # fmt: skip
+        fields = refresh_registration(attempt, session_id=session.session_id, now=self.now)
+        attempt.save(update_fields=[*fields, "updated_at"])
+        self.attempt = attempt
+        self.note = self.reason[:255]
+        return attempt
+
+    def audit(self):
+        from wagtail.log_actions import log as log_action
+
+        log_action(
+            self.attempt, CMI5_AU_WAIVED, user=self.user,
+            data={"attempt": self.attempt.pk, "enrollment": self.obj.pk, "agent": self.obj.agent_id,
+                  "au": self.au_id, "reason": self.reason, "step": self.step.pk},
+        )  # fmt: skip
+        return super().audit()
+
+
 class GrantNewCycle(EnrollmentAction):
     """After a failure, HR or a manager above the agent opens a new cycle with fresh
     attempts. The failed row is left as it is; ``new_enrollment`` is the new cycle (or the

@@ -44,3 +44,14 @@ class LearningConfig(AppConfig):
         )
         seed.register_seeder("learning.courses", seed_learning, order=100)
         register_import_listener(services.assign_newcomers)
+        from xapi import cmi5 as xapi_cmi5
+
+        xapi_cmi5.register_listener(services.record_cmi5_results)  # cmi5 AU results → registration, enrolment
+
+        # xAPI: enrolment actions emit statements; statements from content move enrolments.
+        from cms.actions import action_executed
+        from learning import xapi_bridge, xapi_emit
+        from xapi.signals import statements_stored
+
+        action_executed.connect(xapi_emit.on_action_executed, dispatch_uid="learning.xapi_emit")
+        statements_stored.connect(xapi_bridge.on_statements_stored, dispatch_uid="learning.xapi_bridge")

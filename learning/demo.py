@@ -1183,17 +1183,18 @@ class PackageCourse:
     minutes: int
     validity_months: int | None
     step_title: str
-    package: str  # the name of the sample function: "scorm12_package" | "scorm2004_package"
+    package: str  # the name of the sample function: "scorm12_package" | "scorm2004_package" | "cmi5_package"
     package_title: str
     file_name: str
     source: str  # how the demo agent gets it: EnrollmentSource.ASSIGNED or SELF
     due_in_days: int | None = None
+    package_options: tuple = ()  # more keyword arguments of the sample function, as (name, value) pairs
 
     def package_file(self):
         """The sample zip as a binary file object, named as an editor's upload would be."""
         from learning.packages import sample
 
-        buffer = io.BytesIO(getattr(sample, self.package)(title=self.package_title))
+        buffer = io.BytesIO(getattr(sample, self.package)(title=self.package_title, **dict(self.package_options)))
         buffer.name = self.file_name
         return buffer
 
@@ -1258,6 +1259,48 @@ PACKAGE_COURSES = (
     ),
 )
 PACKAGE_COURSES_BY_SLUG = {course.slug: course for course in PACKAGE_COURSES}
+
+WELCOME_CMI5 = "accueil-nouveaux-agents-cmi5"
+
+#: Courses made of a cmi5 course structure (``learning.packages.sample.cmi5_package``: the
+#: project's own AUs, which fetch their token, read LMS.LaunchData and report over xAPI).
+CMI5_COURSES = (
+    PackageCourse(
+        slug=WELCOME_CMI5,
+        title="Accueil des nouveaux agents (cmi5, 2 unités)",
+        summary=(
+            "Un cours cmi5 en deux unités — découvrir la collectivité, puis vérifier ses acquis — qui rend "
+            "compte de votre parcours au format xAPI, le format des outils auteurs récents."
+        ),
+        description=p(
+            "Chaque unité s'ouvre depuis la page du module et enregistre vos résultats dans votre relevé "
+            "d'apprentissage (Mon espace). La première unité est validée quand vous l'avez terminée ; la "
+            "seconde demande un score d'au moins 80 %.",
+            "La formation est terminée, avec son attestation, quand les deux unités sont validées.",
+        ),
+        objectives=ul(
+            "connaître l'organisation et les services de la collectivité ;",
+            "savoir où trouver les informations utiles à son arrivée ;",
+            "vérifier ses connaissances par une courte évaluation.",
+        ),
+        audience="Agents nouvellement recrutés",
+        theme="Accueil et intégration",
+        minutes=15,
+        validity_months=None,
+        step_title="Cours cmi5 : accueil des nouveaux agents",
+        package="cmi5_package",
+        package_title="Accueil des nouveaux agents",
+        file_name="accueil-nouveaux-agents-cmi5.zip",
+        source=EnrollmentSource.SELF,
+        package_options=(
+            ("aus", (
+                ("Découvrir la collectivité", "Completed", None),
+                ("Vérifier ses acquis", "CompletedAndPassed", 0.8),
+            )),
+            ("block", "Accueil"),
+        ),
+    ),
+)
 
 
 # --------------------------------------------------------------------------- pages
@@ -1536,13 +1579,13 @@ def seed_demo_users(context, courses, assignments, now):
         play.not_started(reviewer, HANDICAP, due_in_days=90)
 
 
-def seed_package_enrollments(context, package_courses, now):
-    """The demo agent gets the package courses, not started (one assigned with a deadline,
-    one self-enrolled): they show in Mon espace, ready to play."""
+def seed_package_enrollments(context, package_courses, now, *, specs=PACKAGE_COURSES):
+    """The demo agent gets the package courses (``specs``), not started (one assigned with a
+    deadline, the others self-enrolled): they show in Mon espace, ready to play."""
     agent = context.agents.get("agent")
     if agent is None:
         return
-    for spec in PACKAGE_COURSES:
+    for spec in specs:
         course = package_courses[spec.slug]
         if Enrollment.objects.filter(agent=agent, course=course).exists():
             continue
@@ -1705,6 +1748,12 @@ def seed_learning(context):
         package_courses[spec.slug], created = ensure_package_course(index, spec, user=context.users.get("editor"))
         created_packages += created
     context.log(f"  modules SCORM : {len(package_courses)} formations ({created_packages} créées)")
+    # A cmi5 course (two AUs), imported the same way.
+    cmi5_courses, created_cmi5 = {}, 0
+    for spec in CMI5_COURSES:
+        cmi5_courses[spec.slug], created = ensure_package_course(index, spec, user=context.users.get("editor"))
+        created_cmi5 += created
+    context.log(f"  cours cmi5 : {len(cmi5_courses)} formations ({created_cmi5} créées)")
 
     hr_user = context.users.get("hr")
     demo_agent_ids = [agent.pk for agent in context.agents.values()]
@@ -1723,6 +1772,7 @@ def seed_learning(context):
     # The demo logins, through the services (real progress, attempts and certificates).
     seed_demo_users(context, courses, assignments, now)
     seed_package_enrollments(context, package_courses, now)
+    seed_package_enrollments(context, cmi5_courses, now, specs=CMI5_COURSES)
 
     # Prevention: category C agents of two directions; the campaign started 50 days ago.
     root = context.org_root or OrgUnit.get_root_nodes().first()
@@ -1773,6 +1823,7 @@ def seed_learning(context):
     return {
         "courses": courses,
         "package_courses": package_courses,
+        "cmi5_courses": cmi5_courses,
         "assignments": assignments,
         "enrollments_created": total,
     }

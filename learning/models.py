@@ -338,6 +338,11 @@ class PackageStepPage(StepPage):
         _("nombre maximal de tentatives"), default=3,
         help_text=_("Quand une nouvelle tentative est permise. 0 : illimité."),
     )
+    cmi5_browse = models.BooleanField(
+        _("cmi5 : permettre de parcourir sans évaluation"), default=False,
+        help_text=_("Propose, pour chaque unité non terminée, un lancement en mode « Browse » : l'agent découvre "
+                    "l'unité sans que ses résultats (réussite, échec, fin) soient enregistrés."),
+    )  # fmt: skip
     event_source = EventSource.PACKAGE
     base_form_class = PackageStepForm  # the upload field beside the package chooser
 
@@ -351,6 +356,7 @@ class PackageStepPage(StepPage):
                 FieldPanel("new_attempt_after_failure"),
                 FieldPanel("new_attempt_after_completion"),
                 FieldPanel("attempt_limit"),
+                FieldPanel("cmi5_browse"),
             ],
             heading=_("Tentatives"),
         ),
@@ -579,6 +585,14 @@ class PackageAttempt(models.Model):
         verbose_name=_("réinitialisée par"),
     )
     reset_at = models.DateTimeField(_("réinitialisée le"), null=True, blank=True)
+    # cmi5 (learning/packages/cmi5_lms.py): the attempt is the cmi5 *registration* of the
+    # enrolment on the step (stable: every AU launch of the cycle uses it; an HR reset or a new
+    # cycle opens a new one). ``scos`` holds each AU's state ({"completed", "passed", "failed",
+    # "waived", "satisfied", "score", "completion", "success"}); ``cmi5`` the LMS's own facts:
+    # {"blocks": {block id: satisfied at}, "course": satisfied at, "launches": n}.
+    registration = models.UUIDField(_("inscription cmi5 (registration)"), null=True, blank=True, unique=True,
+                                    editable=False)  # fmt: skip
+    cmi5 = models.JSONField(_("état cmi5"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("tentative de module")

@@ -11,7 +11,8 @@
   organisation's table of contents, the SCO in an iframe, and the data the runtime
   (static ``learning/player.js`` with the vendored scorm-again) needs, as ``json_script``.
 - ``launch``: the step page's « Commencer / Reprendre » form (POST), which opens or
-  resumes an attempt through ``learning.services.launch_package`` and goes to the player.
+  resumes an attempt through ``learning.services.launch_package`` and goes to the player;
+  for a cmi5 step (field ``au``: which AU), to the AU's launch URL (cmi5 §8.1).
 """
 
 import hashlib
@@ -332,7 +333,11 @@ def _current_title(nodes):
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def player(request, attempt_id):
-    """The player page of the caller's own attempt (404 for anyone else's)."""
+    """The player page of the caller's own attempt (404 for anyone else's). A cmi5
+    registration has no player (its AUs are launched from the step page): back there."""
+    own = services.attempt_detail(user=request.user, attempt_id=attempt_id)
+    if own.registration is not None:
+        return redirect(own.step.get_url(request) or "/")
     context = services.player_context(user=request.user, attempt_id=attempt_id, sco=request.GET.get("sco"))
     context = dict(context)
     context["player_data"] = _player_data(context)
@@ -347,10 +352,16 @@ def launch(request, step_id):
     step_url = step.get_url(request)
     if not request.user.is_authenticated:
         return redirect_to_login(step_url)
+    au = request.POST.get("au") or None
+    mode = request.POST.get("mode") or None
     try:
-        attempt = services.launch_package(user=request.user, step=step)
+        attempt = services.launch_package(
+            user=request.user, step=step, au=au[:2000] if au else None, mode=mode[:20] if mode else None
+        )
     except ERRORS as exc:
         messages.error(request, _error_text(exc))
         return redirect(step_url)
+    if getattr(attempt, "launch_url", None):  # cmi5: the AU itself, in this window (§8.1)
+        return redirect(attempt.launch_url)
     return redirect(reverse("learning:package_player", args=[attempt.pk]))
 

@@ -1,5 +1,7 @@
-"""Who is calling the LRS: an ``LRSClient`` (HTTP Basic), a signed-in Parcours user (the site
-session, their own statements only) or Parcours itself (Python callers, ``client=None``)."""
+"""Who is calling the LRS: an ``LRSClient`` (HTTP Basic), a cmi5 AU session (HTTP Basic with the
+token of its fetch URL: its own agent only, the session rules of ``xapi.cmi5``), a signed-in
+Parcours user (the site session, their own statements only) or Parcours itself (Python
+callers, ``client=None``)."""
 
 import base64
 import binascii
@@ -13,7 +15,7 @@ from django.contrib.auth.hashers import check_password
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 
-from xapi import identity
+from xapi import cmi5, identity
 from xapi.errors import XAPIForbidden, XAPIUnauthorized
 from xapi.models import LRSClient
 
@@ -32,6 +34,7 @@ class Principal:
     scope_key: str = ""
     trusted_authority: bool = False
     session: bool = field(default=False)
+    cmi5_session: object = None  # the xapi.models.Cmi5Session of a cmi5 session token
 
     def may_write(self):
         if self.read_only:
@@ -51,6 +54,16 @@ def principal_for_client(client):
         scope_agent=client.scope_agent,
         scope_key=client.scope_key,
         trusted_authority=client.trusted_authority,
+    )
+
+
+def principal_for_cmi5(key, secret):
+    """The principal of a cmi5 session token (401 when unknown, wrong or expired)."""
+    session = cmi5.session_for_token(key, secret)
+    if session is None:
+        raise XAPIUnauthorized("unknown or expired cmi5 session token", headers=CHALLENGE)
+    return Principal(
+        authority=cmi5.authority(), scope_agent=session.actor, scope_key=session.actor_key, cmi5_session=session
     )
 
 
@@ -113,6 +126,8 @@ def authenticate(request, authorization, *, unsafe):
         if credentials is None:
             raise XAPIUnauthorized("the Authorization header must be HTTP Basic credentials", headers=CHALLENGE)
         key, secret = credentials
+        if key.startswith(cmi5.TOKEN_PREFIX):
+            return principal_for_cmi5(key, secret)
         client = LRSClient.objects.filter(key=key, is_active=True).first() if len(key) <= 64 else None
         if client is None or not _verified.matches(client, secret):
             raise XAPIUnauthorized("unknown or revoked credentials", headers=CHALLENGE)

@@ -201,3 +201,57 @@ class AgentProfileDocument(Document):
 
     def __str__(self):
         return self.profile_id
+
+
+class Cmi5Session(models.Model):
+    """One AU session of a cmi5 registration (cmi5 "Quartz" §8, §9.3), opened by the LMS at
+    each launch (``xapi.cmi5.open_session``) or for a waiver.
+
+    ``fetch_key`` is the one-time part of the fetch URL; the first POST to it creates the
+    Basic credential of the session (``token_key`` and the SHA-256 of its secret) and sets
+    ``fetched_at``; it never answers a token again. The session rules (initialized first,
+    terminated last, passed/failed/completed by the launch mode and the mastery score…) are
+    checked against this row, locked, before statements are stored; ``verbs`` lists the
+    cmi5 defined verbs recorded in the session."""
+
+    session_id = models.UUIDField(unique=True)
+    registration = models.UUIDField(db_index=True)
+    activity_id = models.TextField()  # the LMS-generated AU activity id
+    activity_key = models.CharField(max_length=64)
+    publisher_id = models.TextField()  # the AU id of the course structure
+    actor = models.JSONField()
+    actor_key = models.CharField(max_length=64)
+    launch_mode = models.CharField(max_length=8, default="Normal")
+    move_on = models.CharField(max_length=20, default="NotApplicable")
+    mastery_score = models.FloatField(null=True, blank=True)
+    fetch_key = models.CharField(max_length=64, unique=True)
+    token_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    token_hash = models.CharField(max_length=64, blank=True, default="")
+    waiver = models.BooleanField(default=False)
+    verbs = models.JSONField(default=list, blank=True)
+    launched_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    initialized_at = models.DateTimeField(null=True, blank=True)
+    terminated_at = models.DateTimeField(null=True, blank=True)
+    abandoned_at = models.DateTimeField(null=True, blank=True)
+    last_statement_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("session cmi5")
+        verbose_name_plural = _("sessions cmi5")
+        indexes = [
+            models.Index(fields=["registration", "launched_at"], name="xapi_cmi5_session_reg"),
+            # the periodic close of expired sessions (xapi.cmi5.abandon_expired_sessions) reads the open ones only
+            models.Index(
+                fields=["expires_at"], name="xapi_cmi5_session_open",
+                condition=models.Q(waiver=False, terminated_at=None, abandoned_at=None),
+            ),
+        ]  # fmt: skip
+
+    def __str__(self):
+        return str(self.session_id)
+
+    @property
+    def is_open(self):
+        return not (self.waiver or self.terminated_at or self.abandoned_at)

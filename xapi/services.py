@@ -15,7 +15,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from xapi import signing, validation
+from xapi import cmi5, signing, validation
 from xapi.auth import principal_for_client
 from xapi.errors import XAPIBadRequest, XAPIConflict, XAPIForbidden, XAPIPreconditionFailed
 from xapi.models import (
@@ -273,6 +273,8 @@ def _store(principal, rows, paths, parts):
     )
     for row, _path in new_rows:
         row.voided = row.statement_id in already_voided or row.statement_id in targets
+    if new_rows:  # cmi5 session rules (403), before anything is written
+        cmi5.check_statements(principal, [row for row, _path in new_rows], [path for _row, path in new_rows])
     created = Statement.objects.bulk_create([row for row, _path in new_rows])
     agent_rows, activity_rows = [], []
     for row in created:
@@ -351,6 +353,7 @@ def write_document(resource, ident, *, principal, method, content, content_type,
     """PUT (replace) or POST (merge JSON objects, Part Three 2.2.7) one document."""
     principal.may_write()
     resource.check_scope(principal, ident, write=True)
+    cmi5.check_document_write(principal, resource, ident)
     now = timezone.now()
     with transaction.atomic():
         document = resource.queryset(ident).select_for_update().first()
@@ -384,6 +387,7 @@ def write_document(resource, ident, *, principal, method, content, content_type,
 def delete_documents(resource, ident, *, principal, single, if_match=None, if_none_match=None):
     principal.may_write()
     resource.check_scope(principal, ident, write=True)
+    cmi5.check_document_write(principal, resource, ident)
     with transaction.atomic():
         queryset = resource.queryset(ident) if single else resource.context_queryset(ident)
         if single:

@@ -12,4 +12,5 @@ urlpatterns = [
     re_path(r"^activities/?$", views.activities, name="activities"),
     re_path(r"^agents/profile/?$", views.agent_profile, name="agent_profile"),
     re_path(r"^agents/?$", views.agents, name="agents"),
+    re_path(r"^cmi5/fetch/(?P<fetch_key>[A-Za-z0-9_-]{16,64})/?$", views.cmi5_fetch, name="cmi5_fetch"),
 ]

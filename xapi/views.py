@@ -302,3 +302,23 @@ def agents(xrequest, principal):
     if principal.scope_key and agent_key(agent) != principal.scope_key:
         raise XAPIForbidden("agent: these credentials may only read their own agent")
     return json_response(selectors.person_object(agent))
+
+
+# --- cmi5 fetch URL (cmi5 §8.2) ------------------------------------------------------------------------
+
+
+@csrf_exempt
+def cmi5_fetch(request, fetch_key):
+    """The one-time fetch URL of an AU session: ``POST`` only (405 otherwise); 200 with
+    ``{"auth-token": …}`` the first time, then 200 with ``{"error-code": "1", …}`` (cmi5 §8.2.3)."""
+    from xapi import cmi5
+
+    if request.method == "OPTIONS":
+        return preflight(request, "POST, OPTIONS")
+    if request.method != "POST":
+        response = json_response(
+            {"error-code": "3", "error-text": "the fetch URL answers POST only"}, status=405
+        )
+        response["Allow"] = "POST, OPTIONS"
+        return finish(request, response)
+    return finish(request, json_response(cmi5.fetch_token(fetch_key)))

@@ -9,9 +9,26 @@ from learning.choices import AttemptStatus, EnrollmentStatus, PackageStandard
 from learning.packages import runtime
 
 
+class PackageLaunchRequestSerializer(serializers.Serializer):
+    au = serializers.CharField(
+        required=False, max_length=2000,
+        help_text=_("cmi5 : l'identifiant de l'AU à lancer (attribut id de la structure de cours) ; par défaut, la "
+                    "première AU non terminée. Ignoré pour un paquet SCORM."),
+    )  # fmt: skip
+    mode = serializers.ChoiceField(
+        choices=["normal", "browse"], required=False, default="normal",
+        help_text=_("cmi5 : « browse » lance l'AU en mode Browse (découverte sans résultat enregistré) si le module "
+                    "le permet ; par défaut « normal » (ou Review pour une AU déjà terminée)."),
+    )  # fmt: skip
+
+
 class PackageLaunchSerializer(serializers.Serializer):
-    url = serializers.URLField(help_text=_("Adresse du lecteur de la tentative (à ouvrir dans le navigateur)."))
-    attempt = serializers.IntegerField(help_text=_("Identifiant de la tentative."))
+    url = serializers.URLField(
+        help_text=_("Adresse du lecteur de la tentative (à ouvrir dans le navigateur) ; pour un cours cmi5, "
+                    "l'adresse de lancement de l'AU avec endpoint, fetch, actor, registration et activityId.")
+    )  # fmt: skip
+    attempt = serializers.IntegerField(help_text=_("Identifiant de la tentative (pour cmi5 : l'inscription cmi5)."))
+    registration = serializers.UUIDField(required=False, help_text=_("cmi5 : la registration de l'inscription."))
 
 
 class CommitRequestSerializer(serializers.Serializer):

@@ -22,12 +22,12 @@ from cms.api.errors import service_errors
 from cms.api.parsers import JSONParser
 from cms.api.schema import errors, id_parameter
 from cms.api.serializers import ErrorSerializer
-from cms.links import absolute_url
 from learning import services
 from learning.api.package_serializers import (
     CommitRequestSerializer,
     CommitResponseSerializer,
     PackageAttemptSerializer,
+    PackageLaunchRequestSerializer,
     PackageLaunchSerializer,
 )
 from learning.models import PackageStepPage
@@ -64,22 +64,35 @@ E413 = OpenApiResponse(ErrorSerializer, description=gettext_lazy("Envoi trop vol
 
 class PackageLaunchView(APIView):
     """Launches a published package step for the caller (enrolling them where allowed):
-    resumes the open attempt, or opens a new one when the step's policy allows it."""
+    resumes the open attempt, or opens a new one when the step's policy allows it. A cmi5
+    step launches an AU (``au``, default the next one not done): ``url`` is the AU's cmi5
+    launch URL (a new session, a one-time fetch URL) and ``registration`` the enrolment's
+    cmi5 registration."""
+
+    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="me_packages_launch",
         parameters=[id_parameter("step_id", gettext_lazy("Identifiant du module (page Wagtail)."), path=True)],
-        request=None,
+        request=PackageLaunchRequestSerializer,
         responses={200: PackageLaunchSerializer, **errors(400, 401, 403, 404, 409)},
     )
     def post(self, request, step_id):
         step = PackageStepPage.objects.live().filter(pk=step_id).first()
         if step is None:
             raise exceptions.NotFound(_("Ce module n'existe pas ou n'est pas publié."))
+        au = request.data.get("au") if isinstance(request.data, dict) else None
+        if au is not None and (not isinstance(au, str) or len(au) > 2000):
+            raise exceptions.ValidationError({"au": [_("Identifiant d'AU (chaîne de 2000 caractères au plus) attendu.")]})
+        mode = request.data.get("mode") if isinstance(request.data, dict) else None
+        if mode is not None and mode not in ("normal", "browse"):
+            raise exceptions.ValidationError({"mode": [_("Mode de lancement inconnu : « normal » ou « browse » attendu.")]})
         with service_errors():
-            attempt = services.launch_package(user=request.user, step=step)
-        url = absolute_url(services.player_url(attempt.pk))
-        return Response({"url": url, "attempt": attempt.pk})
+            attempt = services.launch_package(user=request.user, step=step, au=au or None, mode=mode)
+        body = {"url": services.launch_url(attempt), "attempt": attempt.pk}
+        if attempt.registration is not None:
+            body["registration"] = str(attempt.registration)
+        return Response(body)
 
 
 class PackageAttemptView(APIView):

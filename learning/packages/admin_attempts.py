@@ -7,6 +7,12 @@ a confirmation page (a plain form: no JavaScript needed) naming the agent, the m
 the consequence; confirming calls ``learning.services.reset_package_attempt`` (logged as
 ``learning.package_attempt_reset``). Anyone but HR (and superusers) gets 403.
 
+A cmi5 attempt (a registration) also has a « Unités » link: the page of its AUs with their
+status, and a « Dispenser » link on each AU not yet waived. Waiving takes two plain forms
+(no JavaScript needed): the required reason, then a confirmation page repeating it; only
+the confirmed POST calls ``learning.services.waive_au`` (action ``WaiveAU``: ``waived``
+recorded with the reason, logged as ``learning.cmi5_au_waived``).
+
 The list runs a fixed number of queries whatever the number of rows (``select_related``,
 the attempts' CMI data and the packages' manifests deferred).
 """
@@ -16,6 +22,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -38,6 +45,7 @@ from cms.exceptions import Conflict
 from learning import actions, services
 from learning.choices import AttemptStatus
 from learning.models import CoursePage, PackageAttempt
+from learning.packages.step_page import au_status_label
 
 VIEWSET_NAME = "formations_tentatives_modules"
 SEARCH_FIELDS = [
@@ -60,6 +68,9 @@ def register_package_log_actions(log_actions):
     log_actions.register_action(
         actions.PACKAGE_ATTEMPT_RESET, gettext_lazy("Réinitialiser une tentative de module"),
         gettext_lazy("Tentative de module réinitialisée"),
+    )
+    log_actions.register_action(
+        actions.CMI5_AU_WAIVED, gettext_lazy("Dispenser d'une unité cmi5"), gettext_lazy("Unité cmi5 dispensée"),
     )
 
 
@@ -97,12 +108,21 @@ def reset_url(attempt):
     return reverse(f"{VIEWSET_NAME}:reset", args=[attempt.pk])
 
 
+def units_url(attempt):
+    return reverse(f"{VIEWSET_NAME}:units", args=[attempt.pk])
+
+
+def waive_url(attempt, au_index):
+    return reverse(f"{VIEWSET_NAME}:waive", args=[attempt.pk, au_index])
+
+
 class ResetLinkColumn(Column):
     cell_template_name = "learning/admin/attempt_reset_cell.html"
 
     def get_cell_context_data(self, instance, parent_context):
         context = super().get_cell_context_data(instance, parent_context)
         context["url"] = reset_url(instance) if instance.status != AttemptStatus.RESET else None
+        context["units_url"] = units_url(instance) if instance.registration is not None else None
         context["agent"] = instance.enrollment.agent.full_name
         context["number"] = instance.number
         return context
@@ -200,6 +220,130 @@ class AttemptResetView(WagtailAdminTemplateMixin, TemplateView):
         return redirect(f"{VIEWSET_NAME}:index")
 
 
+def attempt_queryset():
+    return PackageAttempt.objects.select_related("enrollment__agent__user", "enrollment__course", "step", "package")
+
+
+class HRAttemptView(WagtailAdminTemplateMixin, TemplateView):
+    """A page about one cmi5 attempt (registration), for HR only."""
+
+    header_icon = "rotate"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not is_hr(request.user):
+            return forbidden(request)
+        self.attempt = get_object_or_404(
+            attempt_queryset().defer("package__manifest", "package__organization"), pk=kwargs["pk"],
+            registration__isnull=False,
+        )  # fmt: skip
+        return super().dispatch(request, *args, **kwargs)
+
+    def breadcrumbs(self):
+        return [
+            {"url": reverse("wagtailadmin_home"), "label": _("Tableau de bord")},
+            {"url": reverse(f"{VIEWSET_NAME}:index"), "label": _("Tentatives de modules")},
+        ]
+
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs(), {"url": "", "label": self.get_page_title()}]
+
+    def units(self):
+        """The AUs of the attempt's package with their state and whether HR may waive them."""
+        attempt = self.attempt
+        waivable = attempt.status != AttemptStatus.RESET
+        rows = []
+        for au in attempt.package.launchables or []:
+            state = (attempt.scos or {}).get(au["identifier"]) or {}
+            rows.append({
+                "index": au["index"], "identifier": au["identifier"], "title": au["title"],
+                "move_on": au.get("move_on", ""), "status": au_status_label(state),
+                "waive_url": waive_url(attempt, au["index"]) if waivable and not state.get("waived") else None,
+            })  # fmt: skip
+        return rows
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        attempt = self.attempt
+        context.update(
+            attempt=attempt, agent=attempt.enrollment.agent, course=attempt.enrollment.course, step=attempt.step,
+            index_url=reverse(f"{VIEWSET_NAME}:index"), units_url=units_url(attempt),
+        )  # fmt: skip
+        return context
+
+
+class AttemptUnitsView(HRAttemptView):
+    """The AUs of a cmi5 attempt, their status and a « Dispenser » link on each."""
+
+    template_name = "learning/admin/attempt_units.html"
+    page_title = gettext_lazy("Unités cmi5 d'une tentative")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "units": self.units()}
+
+
+class WaiveForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Motif de la dispense"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Obligatoire, 500 caractères au plus ; il est enregistré avec la dispense."),
+    )  # fmt: skip
+
+
+class AttemptWaiveView(HRAttemptView):
+    """Waive an AU: GET the reason form; POST the reason → the confirmation page (reason
+    repeated in a hidden field); POST with ``confirm`` → the service, back to the units."""
+
+    template_name = "learning/admin/attempt_waive.html"
+    page_title = gettext_lazy("Dispenser d'une unité cmi5")
+
+    form = None
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs(), {"url": units_url(self.attempt), "label": _("Unités cmi5 d'une tentative")},
+            {"url": "", "label": self.get_page_title()},
+        ]  # fmt: skip
+
+    def get_au(self):
+        aus = self.attempt.package.launchables or []
+        index = self.kwargs["au"]
+        if index >= len(aus):
+            raise Http404(_("Cette unité n'existe pas dans ce module."))
+        return aus[index]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        au = self.get_au()
+        state = (self.attempt.scos or {}).get(au["identifier"]) or {}
+        context.update(
+            au=au, au_status=au_status_label(state), already_waived=bool(state.get("waived")),
+            reset=self.attempt.status == AttemptStatus.RESET, form=self.form or WaiveForm(),
+            action_url=waive_url(self.attempt, au["index"]), confirming=False,
+        )  # fmt: skip
+        return context
+
+    def post(self, request, *args, **kwargs):
+        self.form = WaiveForm(request.POST)
+        if not self.form.is_valid() or "confirm" not in request.POST:
+            context = self.get_context_data(**kwargs)
+            context["confirming"] = self.form.is_valid()
+            return self.render_to_response(context)
+        attempt, au = self.attempt, self.get_au()
+        try:
+            services.waive_au(
+                actor=request.user, enrollment=attempt.enrollment, step=attempt.step, au=au["identifier"],
+                reason=self.form.cleaned_data["reason"],
+            )  # fmt: skip
+        except (Conflict, PermissionDenied, ValidationError) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+            return redirect(units_url(attempt))
+        messages.success(
+            request,
+            _("%(agent)s est dispensé·e de l'unité « %(au)s » du module « %(step)s ».")
+            % {"agent": attempt.enrollment.agent.full_name, "au": au["title"], "step": attempt.step.title},
+        )
+        return redirect(units_url(attempt))
+
+
 class PackageAttemptViewSet(ModelViewSet):
     model = PackageAttempt
     name = VIEWSET_NAME
@@ -227,7 +371,12 @@ class PackageAttemptViewSet(ModelViewSet):
 
     def get_urlpatterns(self):
         kept = [pattern for pattern in super().get_urlpatterns() if pattern.name in {"index", "index_results"}]
-        return [*kept, path("<int:pk>/reinitialiser/", AttemptResetView.as_view(), name="reset")]
+        return [
+            *kept,
+            path("<int:pk>/reinitialiser/", AttemptResetView.as_view(), name="reset"),
+            path("<int:pk>/unites/", AttemptUnitsView.as_view(), name="units"),
+            path("<int:pk>/unites/<int:au>/dispenser/", AttemptWaiveView.as_view(), name="waive"),
+        ]
 
     def register_admin_url_finder(self):
         pass  # no edit view to point to

@@ -2,9 +2,8 @@
 
 ``inspect(fileobj)`` reads the zip from a seekable file object (in chunks: the SHA-256 is
 computed while reading, the archive is never held whole in memory) and refuses, with a
-sentence naming the entry or the figure: not a zip (by content, whatever the name), no
-``imsmanifest.xml`` at the root (a ``cmi5.xml`` gets its own sentence: cmi5 is the next
-version), zip-slip names (``../x``, ``/abs``, ``\\abs``, backslashes, drive letters,
+sentence naming the entry or the figure: not a zip (by content, whatever the name), neither
+``imsmanifest.xml`` (SCORM) nor ``cmi5.xml`` (cmi5) at the root, zip-slip names (``../x``, ``/abs``, ``\\abs``, backslashes, drive letters,
 ``a/../../x`` after normalisation, NUL bytes), symbolic links, encrypted entries,
 duplicate names after normalisation, a name used both as a file and as a folder, more
 than ``PACKAGE_MAX_ENTRIES`` entries, more than ``PACKAGE_MAX_BYTES`` uncompressed, a
@@ -49,6 +48,7 @@ RATIO_FLOOR = 1024**2  # entries (and archives) smaller than this are not checke
 MAX_MANIFEST_BYTES = 20 * 1024**2
 CHUNK = 1024**2
 MANIFEST = "imsmanifest.xml"
+CMI5 = "cmi5.xml"
 ROOT = "packages"
 DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -78,7 +78,9 @@ class ArchiveInfo:
     file_count: int
     entries: tuple
     names: frozenset  # normalised file paths
-    manifest: bytes  # the content of imsmanifest.xml
+    manifest: bytes  # the content of imsmanifest.xml (or cmi5.xml)
+    manifest_name: str = MANIFEST  # which of the two (cmi5.xml for a cmi5 course)
+    standalone: bool = False  # a cmi5.xml imported alone: nothing to extract
 
     @property
     def root(self):
@@ -146,29 +148,30 @@ def normalise(name):
 
 
 def _find_manifest(paths):
+    """The root manifest's path: ``imsmanifest.xml`` (SCORM) or ``cmi5.xml`` (cmi5)."""
     if MANIFEST in paths:
         return MANIFEST
     lowered = {path.lower(): path for path in paths}
     if MANIFEST in lowered:
         return lowered[MANIFEST]
-    if "cmi5.xml" in lowered:
-        raise PackageError(
-            _(
-                "Ce paquet est au format cmi5 (cmi5.xml sans imsmanifest.xml) : cmi5 arrive avec la prochaine "
-                "version de Parcours. Pour l'instant, exportez le module en SCORM 1.2 ou SCORM 2004."
-            )
-        )
-    nested = sorted((path for path in paths if posixpath.basename(path).lower() == MANIFEST), key=len)
+    if CMI5 in lowered:
+        return lowered[CMI5]
+    nested = sorted(
+        (path for path in paths if posixpath.basename(path).lower() in (MANIFEST, CMI5)), key=len
+    )
     if nested:
         raise PackageError(
             _(
-                "Le fichier imsmanifest.xml est dans le dossier « %(folder)s » et non à la racine du zip : "
+                "Le fichier %(name)s est dans le dossier « %(folder)s » et non à la racine du zip : "
                 "zippez le contenu de ce dossier, pas le dossier lui-même."
             )
-            % {"folder": posixpath.dirname(nested[0])}
+            % {"name": posixpath.basename(nested[0]), "folder": posixpath.dirname(nested[0])}
         )
     raise PackageError(
-        _("Le zip ne contient pas de fichier imsmanifest.xml à sa racine : ce n'est pas un paquet SCORM.")
+        _(
+            "Le zip ne contient ni cmi5.xml (cmi5) ni imsmanifest.xml à sa racine (SCORM) : ce n'est pas un "
+            "paquet de contenu."
+        )
     )
 
 
@@ -265,13 +268,35 @@ def inspect(fileobj) -> ArchiveInfo:
         manifest_info = infos[next(e.index for e in entries if e.path == manifest_path)]
         if manifest_info.file_size > MAX_MANIFEST_BYTES:
             raise PackageError(
-                _("Le fichier imsmanifest.xml fait %(size)s Mo, au-delà de %(max)s Mo.")
-                % {"size": megabytes(manifest_info.file_size), "max": megabytes(MAX_MANIFEST_BYTES)}
+                _("Le fichier %(name)s fait %(size)s Mo, au-delà de %(max)s Mo.")
+                % {
+                    "name": posixpath.basename(manifest_path), "size": megabytes(manifest_info.file_size),
+                    "max": megabytes(MAX_MANIFEST_BYTES),
+                }
             )
         manifest = _read_entry(archive, manifest_info)
     return ArchiveInfo(
         sha256=sha256, archive_size=archive_size, size=total, file_count=len(files), entries=tuple(entries),
         names=frozenset(files), manifest=manifest,
+        manifest_name=CMI5 if manifest_path.lower() == CMI5 else MANIFEST,
+    )
+
+
+def inspect_course_structure(fileobj) -> ArchiveInfo:
+    """A ``cmi5.xml`` uploaded alone (not zipped): described like a zip with no file to
+    extract (its AUs must all be absolute urls, checked by the parser)."""
+    sha256, size = _hash(fileobj)
+    if size > MAX_MANIFEST_BYTES:
+        raise PackageError(
+            _("Le fichier cmi5.xml fait %(size)s Mo, au-delà de %(max)s Mo.")
+            % {"size": megabytes(size), "max": megabytes(MAX_MANIFEST_BYTES)}
+        )
+    fileobj.seek(0)
+    data = fileobj.read()
+    fileobj.seek(0)
+    return ArchiveInfo(
+        sha256=sha256, archive_size=size, size=size, file_count=0, entries=(), names=frozenset(),
+        manifest=data, manifest_name=CMI5, standalone=True,
     )
 
 
@@ -317,8 +342,8 @@ def check_files(info: ArchiveInfo, paths):
     for path in paths:
         if path not in info.names:
             raise PackageError(
-                _("Le fichier de lancement « %(path)s », indiqué dans imsmanifest.xml, est absent du zip.")
-                % {"path": path[:200]}
+                _("Le fichier de lancement « %(path)s », indiqué dans %(manifest)s, est absent du zip.")
+                % {"path": path[:200], "manifest": info.manifest_name}
             )
 
 
@@ -350,8 +375,9 @@ def _remove_tree(storage, folder):
 def extract(fileobj, info: ArchiveInfo, *, progress=None):
     """Write the files of the checked zip under ``packages/<sha256>/``; True when this call
     wrote the folder, False when a ``Package`` row already owns it (nothing written).
-    ``progress(done_bytes, total_bytes)`` is called as the bytes are written."""
-    if _owned(info.sha256):
+    ``progress(done_bytes, total_bytes)`` is called as the bytes are written. A ``cmi5.xml``
+    imported alone has nothing to extract (False)."""
+    if info.standalone or _owned(info.sha256):
         return False
     storage = private_storage()
     if not isinstance(storage, FileSystemStorage):  # object storage: no folder to rename

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from wagtail.admin.forms import WagtailAdminPageForm
 
 UPLOAD_FIELD = "package_upload"
-ZIP_ACCEPT = ".zip,application/zip,application/x-zip-compressed"
+ZIP_ACCEPT = ".zip,application/zip,application/x-zip-compressed,.xml,application/xml,text/xml"
 
 
 def inline_max_bytes():
@@ -28,11 +28,12 @@ class PackageStepForm(WagtailAdminPageForm):
     without a package."""
 
     package_upload = forms.FileField(
-        label=gettext_lazy("Téléverser un paquet (.zip)"),
+        label=gettext_lazy("Téléverser un paquet (.zip, ou cmi5.xml)"),
         required=False,
         widget=zip_widget(),
         help_text=gettext_lazy(
-            "Un paquet SCORM 1.2 ou SCORM 2004 exporté par l'outil auteur (Storyline, Rise, iSpring, Captivate…). "
+            "Un paquet SCORM 1.2, SCORM 2004 ou cmi5 exporté par l'outil auteur (Storyline, Rise, iSpring, "
+            "Captivate…), ou un fichier cmi5.xml seul dont les AU sont en ligne ailleurs. "
             "Il remplace le paquet choisi ci-dessus ; si l'étape en avait déjà un, il en devient la nouvelle version "
             "et les tentatives déjà commencées restent lisibles."
         ),
@@ -92,9 +93,12 @@ class ImportForm(forms.Form):
     EXISTING, NEW = "existing", "new"
 
     package = forms.FileField(
-        label=gettext_lazy("Paquet SCORM (.zip)"),
+        label=gettext_lazy("Paquet SCORM ou cmi5 (.zip, ou cmi5.xml)"),
         widget=zip_widget(),
-        help_text=gettext_lazy("SCORM 1.2 ou SCORM 2004 (3e ou 4e édition), tel qu'exporté par l'outil auteur."),
+        help_text=gettext_lazy(
+            "SCORM 1.2, SCORM 2004 (3e ou 4e édition) ou cmi5, tel qu'exporté par l'outil auteur ; ou un fichier "
+            "cmi5.xml seul dont les AU ont des adresses complètes."
+        ),
     )
     target = forms.ChoiceField(
         label=gettext_lazy("Destination"),

@@ -33,7 +33,7 @@ from wagtail.coreutils import find_available_slug
 
 from cms.storage import private_storage
 from learning.models import CourseIndexPage, CoursePage, Package, PackageImport, PackageStepPage
-from learning.packages import archive, manifest
+from learning.packages import archive, cmi5, manifest
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +60,20 @@ def messages_of(error):
 
 
 def prepare(file):
-    """Inspect, parse and check ``file`` (a seekable file object); writes nothing."""
+    """Inspect, parse and check ``file`` (a seekable file object); writes nothing. A zip
+    holds ``imsmanifest.xml`` (SCORM) or ``cmi5.xml`` (cmi5); an XML file alone is a cmi5
+    course structure whose AUs are all online elsewhere."""
+    file.seek(0)
+    head = file.read(64)
+    file.seek(0)
+    if head[:2] != b"PK" and cmi5.looks_like_xml(head):
+        info = archive.inspect_course_structure(file)
+        return Prepared(info=info, manifest=cmi5.parse(info.manifest, standalone=True))
     info = archive.inspect(file)
-    parsed = manifest.parse(info.manifest)
+    if info.manifest_name == archive.CMI5:
+        parsed = cmi5.parse(info.manifest)
+    else:
+        parsed = manifest.parse(info.manifest)
     archive.check_files(info, parsed.referenced_files)
     return Prepared(info=info, manifest=parsed)
 
@@ -131,7 +142,7 @@ def _new_course(index, title, parsed, user):
     title = title.strip()[:255]
     summary = (parsed.manifest.get("description") or "").strip()[:500] or _(
         "Module en ligne importé depuis un paquet %(standard)s."
-    ) % {"standard": "SCORM 1.2" if parsed.standard == "scorm12" else "SCORM 2004"}
+    ) % {"standard": {"scorm12": "SCORM 1.2", "scorm2004": "SCORM 2004"}.get(parsed.standard, "cmi5")}
     slug = find_available_slug(index, slugify(title)[:200] or "formation")
     course = CoursePage(title=title, slug=slug, summary=summary, self_enrollment=True, owner=user)
     index.add_child(instance=course)
@@ -206,9 +217,9 @@ def queue_upload(upload, *, user=None, course=None, new_course_title=None, title
     import task once the transaction commits. Refuses (writing nothing) what is not a zip
     or names no valid destination; the rest is checked by the task."""
     _check_target(course, new_course_title, step)
-    head = upload.read(4)
+    head = upload.read(64)
     upload.seek(0)
-    if head[:2] != b"PK":
+    if head[:2] != b"PK" and not cmi5.looks_like_xml(head):
         raise archive._not_a_zip(upload)
     key = uuid.uuid4()
     name = private_storage().save(f"{UPLOADS}/{key}.zip", upload)

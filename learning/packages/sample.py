@@ -286,3 +286,214 @@ def scorm2004_package(**kwargs):
     """A multi-SCO SCORM 2004 package (zip bytes); see :func:`scorm2004_files`."""
     return zip_bytes(scorm2004_files(**kwargs))
 
+
+
+# --- cmi5 -------------------------------------------------------------------------------------------
+
+CMI5_NS = "https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd"
+
+#: The AU's script: what an authoring tool's cmi5 output does (cmi5 §8.1, §8.2, §10, §11, §9.3):
+#: read the launch parameters, POST to the fetch URL for the token, read LMS.LaunchData and the
+#: learner preferences, send initialized; on « Terminer », passed (scaled score, when Normal)
+#: and completed, then terminated, and go back to the returnURL.
+AU_JS = r"""(function () {
+  "use strict";
+  var CMI5 = "https://w3id.org/xapi/cmi5/context/categories/cmi5";
+  var MOVEON = "https://w3id.org/xapi/cmi5/context/categories/moveon";
+  var MASTERY = "https://w3id.org/xapi/cmi5/context/extensions/masteryscore";
+  var VERBS = "http://adlnet.gov/expapi/verbs/";
+  var body = document.body;
+  var score = parseFloat(body.getAttribute("data-score"));
+  var status = document.getElementById("status");
+  var finish = document.getElementById("finish");
+  var query = new URLSearchParams(window.location.search);
+  var endpoint = query.get("endpoint");
+  var fetchUrl = query.get("fetch");
+  var registration = query.get("registration");
+  var activityId = query.get("activityId");
+  var actor = null;
+  var auth = null;
+  var launchData = null;
+  var started = new Date();
+
+  function say(text) { status.textContent = text; }
+  function show(id, text) { document.getElementById(id).textContent = text; }
+  try { actor = JSON.parse(query.get("actor") || "null"); } catch (e) { actor = null; }
+  if (!endpoint || !fetchUrl || !actor || !registration || !activityId) {
+    say("Paramètres de lancement cmi5 absents : ouvrez ce module depuis Parcours.");
+    return;
+  }
+  function uuid() {
+    var b = new Uint8Array(16);
+    window.crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+  function xapi(method, path, params, payload) {
+    var url = endpoint + path + (params ? "?" + new URLSearchParams(params).toString() : "");
+    var init = {method: method, headers: {"Authorization": auth, "X-Experience-API-Version": "1.0.3"}};
+    if (payload !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(payload);
+    }
+    return fetch(url, init).then(function (response) {
+      if (!response.ok) {
+        return response.text().then(function (text) { throw new Error(response.status + " " + text); });
+      }
+      return response.status === 204 ? null : response.json();
+    });
+  }
+  function duration() { return "PT" + Math.max(1, Math.round((new Date() - started) / 1000)) + "S"; }
+  function statement(verb, display, options) {
+    options = options || {};
+    var context = JSON.parse(JSON.stringify(launchData.contextTemplate || {}));
+    context.registration = registration;
+    context.contextActivities = context.contextActivities || {};
+    context.contextActivities.category = [{"objectType": "Activity", "id": CMI5}];
+    if (options.moveon) { context.contextActivities.category.push({"objectType": "Activity", "id": MOVEON}); }
+    if (options.mastery !== undefined) { context.extensions = context.extensions || {}; context.extensions[MASTERY] = options.mastery; }
+    var result = {
+      "id": uuid(), "actor": actor, "timestamp": new Date().toISOString(),
+      "verb": {"id": VERBS + verb, "display": {"fr-FR": display}},
+      "object": {"objectType": "Activity", "id": activityId},
+      "context": context
+    };
+    if (options.result) { result.result = options.result; }
+    return result;
+  }
+
+  fetch(fetchUrl, {method: "POST"}).then(function (response) { return response.json(); }).then(function (data) {
+    if (!data["auth-token"]) { throw new Error("fetch: " + (data["error-text"] || data["error-code"])); }
+    auth = "Basic " + data["auth-token"];
+    return xapi("GET", "activities/state", {
+      "stateId": "LMS.LaunchData", "activityId": activityId, "agent": JSON.stringify(actor), "registration": registration
+    });
+  }).then(function (data) {
+    launchData = data;
+    show("launch-mode", launchData.launchMode);
+    show("move-on", launchData.moveOn);
+    show("mastery-score", launchData.masteryScore === undefined ? "—" : String(launchData.masteryScore));
+    return xapi("GET", "agents/profile", {"profileId": "cmi5LearnerPreferences", "agent": JSON.stringify(actor)})
+      .then(function (preferences) { show("language", preferences.languagePreference || "—"); },
+            function () { show("language", "—"); });
+  }).then(function () {
+    return xapi("POST", "statements", null, statement("initialized", "a commencé"));
+  }).then(function () {
+    say("Session ouverte (mode " + launchData.launchMode + ").");
+    finish.disabled = false;
+  }).catch(function (error) { say("Erreur : " + error.message); });
+
+  finish.addEventListener("click", function () {
+    finish.disabled = true;
+    var batch = [];
+    if (launchData.launchMode === "Normal") {
+      var mastery = launchData.masteryScore;
+      var passed = mastery === undefined || score >= mastery;
+      batch.push(statement(passed ? "passed" : "failed", passed ? "a réussi" : "a échoué", {
+        moveon: true, mastery: mastery,
+        result: {"success": passed, "duration": duration(), "score": {"scaled": score}}
+      }));
+      batch.push(statement("completed", "a terminé", {moveon: true, result: {"completion": true, "duration": duration()}}));
+    }
+    var sent = batch.length ? xapi("POST", "statements", null, batch) : Promise.resolve(null);
+    sent.then(function () {
+      return xapi("POST", "statements", null, statement("terminated", "a quitté", {result: {"duration": duration()}}));
+    }).then(function () {
+      say("Module terminé : score " + Math.round(score * 100) + " %.");
+      if (launchData.returnURL) {
+        window.setTimeout(function () { window.location.assign(launchData.returnURL); }, 600);
+      }
+    }).catch(function (error) { say("Erreur : " + error.message); finish.disabled = false; });
+  });
+})();
+"""
+
+AU_PAGE = """<!DOCTYPE html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #1a1a1a; background: #fff; line-height: 1.5; }}
+button {{ font-size: 1rem; padding: .6rem 1.2rem; background: #0b4f8a; color: #fff; border: 0; border-radius: 4px; }}
+button:disabled {{ background: #5c5c5c; }}
+button:focus-visible {{ outline: 3px solid #e07b00; outline-offset: 2px; }}
+dt {{ font-weight: bold; }}
+</style>
+</head>
+<body data-score="{score}">
+<main>
+<h1>{title}</h1>
+<p>{description}</p>
+<dl>
+  <dt>Mode de lancement</dt><dd id="launch-mode">…</dd>
+  <dt>Condition de validation (moveOn)</dt><dd id="move-on">…</dd>
+  <dt>Score de maîtrise</dt><dd id="mastery-score">…</dd>
+  <dt>Langue préférée</dt><dd id="language">…</dd>
+</dl>
+<p id="status" role="status" aria-live="polite">Connexion à Parcours…</p>
+<button type="button" id="finish" disabled>Terminer le module</button>
+</main>
+<script src="{script}"></script>
+</body>
+</html>
+"""
+
+
+def cmi5_au_page(*, title, description="", score=0.9, script="au.js"):
+    return AU_PAGE.format(title=escape(title), description=escape(description), score=score, script=script)
+
+
+def cmi5_structure(
+    *, title="Accueil des nouveaux agents (cmi5)", course_id="https://parcours.example/cmi5/accueil",
+    aus=(("Bienvenue", "CompletedAndPassed", 0.8),), block="Module 1", external_url=None,
+):  # fmt: skip
+    """A ``cmi5.xml``: one block (``block``, or none when None) holding an AU per ``(title,
+    moveOn, masteryScore)`` of ``aus``, launched from ``au<n>/index.html`` (or
+    ``external_url`` + ``?au=<n>`` for AUs online elsewhere)."""
+    items = []
+    for number, (au_title, move_on, mastery) in enumerate(aus, start=1):
+        mastery_attr = f' masteryScore="{mastery}"' if mastery is not None else ""
+        url = f"{external_url}?au={number}" if external_url else f"au{number}/index.html"
+        items.append(
+            f"""<au id="{escape(course_id)}/au/{number}" moveOn="{move_on}"{mastery_attr} launchMethod="OwnWindow">
+      <title><langstring lang="fr-FR">{escape(au_title)}</langstring><langstring lang="en-US">{escape(au_title)}</langstring></title>
+      <description><langstring lang="fr-FR">Unité {number} du cours.</langstring></description>
+      <url>{escape(url)}</url>
+      <launchParameters>{{"unite": {number}}}</launchParameters>
+    </au>"""
+        )
+    body = "\n    ".join(items)
+    if block:
+        body = f"""<block id="{escape(course_id)}/block/1">
+    <title><langstring lang="fr-FR">{escape(block)}</langstring></title>
+    <description><langstring lang="fr-FR">{escape(block)}</langstring></description>
+    {body}
+  </block>"""
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<courseStructure xmlns="{CMI5_NS}">
+  <course id="{escape(course_id)}">
+    <title><langstring lang="fr-FR">{escape(title)}</langstring><langstring lang="en-US">{escape(title)}</langstring></title>
+    <description><langstring lang="fr-FR">Un cours cmi5 produit par Parcours.</langstring></description>
+  </course>
+  {body}
+</courseStructure>
+"""
+
+
+def cmi5_files(*, title="Accueil des nouveaux agents (cmi5)", aus=(("Bienvenue", "CompletedAndPassed", 0.8),),
+               block="Module 1", score=0.9):  # fmt: skip
+    """The files of a cmi5 course: ``cmi5.xml``, one HTML page per AU and the shared script."""
+    files = {"cmi5.xml": cmi5_structure(title=title, aus=aus, block=block), "shared/au.js": AU_JS}
+    for number, (au_title, _move_on, _mastery) in enumerate(aus, start=1):
+        files[f"au{number}/index.html"] = cmi5_au_page(
+            title=au_title, description=f"{title} — unité {number}", score=score, script="../shared/au.js"
+        )
+    return files
+
+
+def cmi5_package(**kwargs):
+    """A cmi5 course zip (bytes); see :func:`cmi5_files`."""
+    return zip_bytes(cmi5_files(**kwargs))

@@ -30,6 +30,21 @@ def _toc_with_status(nodes, scos):
     ]
 
 
+def au_status_label(state):
+    """The status of a cmi5 AU from its state in ``attempt.scos`` (empty: never launched)."""
+    if state.get("waived"):
+        return _("Dispensé")
+    if state.get("satisfied") and state.get("done"):
+        return _("Validé")
+    if state.get("passed"):
+        return _("Réussi")
+    if state.get("completed"):
+        return _("Terminé")
+    if state.get("failed"):
+        return _("Échoué")
+    return _("Non commencé") if not state else _("En cours")
+
+
 def step_page_context(step, enrollment):
     """What ``learning/package_step_page.html`` shows beside the course outline: the
     package, its table of contents with the learner's progress, their attempts, and the
@@ -63,7 +78,20 @@ def step_page_context(step, enrollment):
             launch_note = _("Vous n'avez plus de tentative pour ce module.")
         else:
             launch_note = _("Vous avez terminé ce module : vous pouvez le revoir, sans que cela change votre résultat.")
+    cmi5_aus = []
+    if package is not None and package.standard == "cmi5":
+        scos = (last.scos or {}) if last is not None and last.registration is not None else {}
+        for au in package.launchables or []:
+            state = scos.get(au["identifier"]) or {}
+            label = au_status_label(state)
+            cmi5_aus.append({
+                "identifier": au["identifier"], "title": au["title"], "description": au.get("description", ""),
+                "status": label, "done": bool(state.get("done")),
+                "browse": bool(step.cmi5_browse) and not state.get("done"),
+                "button": _("Revoir") if state.get("done") else (_("Continuer") if state else _("Commencer")),
+            })
     return {
+        "cmi5_aus": cmi5_aus,
         "package": package,
         "package_toc": toc,
         "package_attempts": attempts,

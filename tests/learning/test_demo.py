@@ -17,7 +17,7 @@ from cms import demo as cms_demo
 from cms import roles, seed
 from cms.models import Agent, OrgUnit
 from learning.choices import OPEN_STATUSES, EnrollmentSource, EnrollmentStatus, PackageStandard
-from learning.demo import COURSES, PACKAGE_COURSES, seed_learning
+from learning.demo import CMI5_COURSES, COURSES, PACKAGE_COURSES, seed_learning
 from learning.grading import grade
 from learning.models import (
     Assignment,
@@ -78,7 +78,9 @@ def test_the_catalogue_holds_at_least_five_published_courses_with_lessons_and_a_
     index = CourseIndexPage.objects.get(slug="formations")
     assert index.live and index.get_parent().specific_class.__name__ == "HomePage"
     # The catalogue's courses written as pages (the package courses are tested below).
-    courses = CoursePage.objects.child_of(index).live().exclude(slug__in=[spec.slug for spec in PACKAGE_COURSES])
+    courses = CoursePage.objects.child_of(index).live().exclude(
+        slug__in=[spec.slug for spec in (*PACKAGE_COURSES, *CMI5_COURSES)]
+    )
     assert courses.count() == len(COURSES) >= 5
     for course in courses:
         assert course.summary and course.description
@@ -371,3 +373,33 @@ def test_bulk_enrolments_do_not_cost_queries_per_agent():
     assert large_rows - small_rows >= 500
     # Only insert batches grow (SQLite caps a statement's parameters): far below one per agent.
     assert large_queries - small_queries < (large_rows - small_rows) / 10
+
+
+def test_the_cmi5_demo_course_is_imported_and_plays_to_its_certificate(seeded, client):
+    """The cmi5 demo course (two AUs, from ``sample.cmi5_package`` through the importer): the
+    demo agent has it, not started, and plays both AUs over HTTP to the certificate."""
+    from cms.storage import private_storage
+    from tests.learning.cmi5.conftest import AU, completed, passed
+
+    (spec,) = CMI5_COURSES
+    step = package_step(spec.slug)
+    package = step.package
+    assert package.standard == PackageStandard.CMI5 and package.uploaded_by.username == "editor"
+    assert [au["move_on"] for au in package.launchables] == ["Completed", "CompletedAndPassed"]
+    assert private_storage().exists(f"{package.root}/cmi5.xml")
+    agent = demo_agent("agent")
+    enrollment = Enrollment.objects.get(agent=agent, course__slug=spec.slug)
+    assert enrollment.status == EnrollmentStatus.NOT_STARTED
+
+    client.force_login(agent.user)
+    first, second = (au["identifier"] for au in package.launchables)
+    au = AU(client, step, au=first).start()
+    assert au.send(au.statement("completed", result=completed(), moveon=True)).status_code == 200
+    assert au.send(au.statement("terminated", result={"duration": "PT30S"})).status_code == 200
+    au = AU(client, step, au=second).start()
+    response = au.send(
+        au.statement("passed", result=passed(0.9), moveon=True), au.statement("completed", result=completed(), moveon=True)
+    )
+    assert response.status_code == 200, response.content
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.COMPLETED and enrollment.certificate_code

@@ -279,7 +279,7 @@ def test_page_form_has_the_upload_field(client, built):
     login(client, "superuser")
     url = reverse("wagtailadmin_pages:add", args=["learning", "packagesteppage", built["course"].pk])
     html = client.get(url).content.decode()
-    assert "Téléverser un paquet (.zip)" in html
+    assert "Téléverser un paquet (.zip, ou cmi5.xml)" in html
     assert 'name="package_upload"' in html
 
 

@@ -96,9 +96,10 @@ def test_manifest_in_a_folder_names_the_folder(no_trace):
     assert "« Mon module »" in refused(sample.zip_bytes(files))
 
 
-def test_cmi5_without_manifest_says_next_version(no_trace):
-    sentence = refused(sample.zip_bytes({"cmi5.xml": "<courseStructure/>", "au.html": "x"}))
-    assert "cmi5" in sentence and "prochaine version" in sentence
+def test_zip_holding_cmi5_xml_inspects_as_a_cmi5_course(no_trace):
+    info = archive.inspect(io.BytesIO(sample.zip_bytes({"cmi5.xml": "<courseStructure/>", "au.html": "x"})))
+    assert info.manifest_name == "cmi5.xml"
+    assert info.manifest == b"<courseStructure/>" and not info.standalone
 
 
 def test_invalid_manifest_is_refused_through_the_importer(no_trace):
