@@ -31,6 +31,7 @@ class EventSource(models.TextChoices):
     QUIZ = "quiz", _("Quiz")
     PACKAGE = "package", _("Module SCORM")
     EXPIRY = "expiry", _("Expiration")
+    XAPI = "xapi", _("Déclaration xAPI")
     HR_GRANT = "hr_grant", _("Nouvelle inscription accordée")
 
 

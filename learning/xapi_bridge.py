@@ -64,7 +64,7 @@ COURSE_START_VERBS = frozenset(
 
 #: The event source of a status change caused by a statement (a choice the lead may add to
 #: ``EventSource``; until then the raw value is recorded).
-XAPI_EVENT_SOURCE = getattr(EventSource, "XAPI", "xapi")
+XAPI_EVENT_SOURCE = EventSource.XAPI
 
 
 class StartCourseFromStatement(EnrollmentAction):

@@ -476,9 +476,11 @@ def migrated_database(tmp_path_factory, django_db_setup, django_db_blocker):
 
 
 def test_application_form_limit_holds_across_two_gunicorn_workers(migrated_database, db, tmp_path):
-    """The real thing: gunicorn with 2 sync workers, the dev settings with the Redis cache. One
-    worker at a time is kept busy by a half-sent request, so the five allowed applications are
-    answered by both workers (2 + 3); the sixth, answered by either, is refused (429)."""
+    """The real thing: gunicorn with 2 sync workers (``--threads 1``: the checkout's
+    gunicorn.conf.py, read by default, asks for threads, which would make them gthread workers),
+    the dev settings with the Redis cache. One worker at a time is kept busy by a half-sent
+    request, so the five allowed applications are answered by both workers (2 + 3); the sixth,
+    answered by either, is refused (429)."""
     import requests
 
     if shutil.which("gunicorn", path=str(Path(sys.executable).parent)) is None:
@@ -505,7 +507,7 @@ def test_application_form_limit_holds_across_two_gunicorn_workers(migrated_datab
     log = tmp_path / "access.log"
     errors = (tmp_path / "gunicorn.err").open("w")
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "cms.wsgi:application", "-w", "2", "-k", "sync", "--preload",
+        [str(Path(sys.executable).parent / "gunicorn"), "cms.wsgi:application", "-w", "2", "-k", "sync", "--threads", "1", "--preload",
          "-b", f"127.0.0.1:{port}", "--timeout", "60", "--access-logfile", str(log),
          "--access-logformat", "%(p)s %(s)s %(m)s %(U)s"],
         cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=errors, start_new_session=True,
