@@ -35,10 +35,11 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from pgdb import database_name, ensure_database  # noqa: E402  (bench/, beside this script)
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/parcours_bench_appraisal"
 BENCH_CAMPAIGN = "Campagne du banc d'essai"
@@ -58,27 +59,6 @@ def parse_args():
 
 
 # --- database ------------------------------------------------------------------------------------
-
-
-def admin_conninfo(url):
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, parts.fragment))
-
-
-def database_name(url):
-    return urlsplit(url).path.lstrip("/")
-
-
-def ensure_database(url, *, drop=False):
-    import psycopg
-    from psycopg import sql
-
-    name = database_name(url)
-    with psycopg.connect(admin_conninfo(url), autocommit=True) as conn:
-        if drop:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def setup_django(url):
