@@ -7,7 +7,6 @@ and skipped, with a message saying how to install the browser, when it is missin
 
 import os
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -126,36 +125,63 @@ def playwright(_db_snapshots, playwright):
     return playwright
 
 
-class _ServerActivity:
-    """Requests the live server is handling, counted with Django's request signals (they
-    are sent in the server's threads)."""
+class _Gate:
+    """Wraps the live server's WSGI application: counts the requests it is handling and, once
+    closed, answers 503 without touching Django or the database.
 
-    def __init__(self):
-        self.lock = threading.Lock()
+    For an in-memory SQLite database the live server's threads share the test thread's
+    connection: a request handled while the database is flushed runs inside the flush's
+    transaction (a row written then breaks its foreign keys, or a table is locked)."""
+
+    def __init__(self, application):
+        self.application = application
+        self.condition = threading.Condition()
         self.in_flight = 0
-        self.last = time.monotonic()
+        self.closed = False
 
-    def started(self, **kwargs):
-        with self.lock:
+    def __call__(self, environ, start_response):
+        with self.condition:
+            if self.closed:
+                start_response("503 Service Unavailable", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+                return [b""]
             self.in_flight += 1
-            self.last = time.monotonic()
+        try:
+            return [bytes(chunk) for chunk in self._run(environ, start_response)]
+        finally:
+            with self.condition:
+                self.in_flight -= 1
+                self.condition.notify_all()
 
-    def finished(self, **kwargs):
-        with self.lock:
-            self.in_flight = max(0, self.in_flight - 1)
-            self.last = time.monotonic()
+    def _run(self, environ, start_response):
+        result = self.application(environ, start_response)
+        try:
+            yield from result
+        finally:
+            if hasattr(result, "close"):
+                result.close()
 
-    def wait_until_quiet(self, quiet=0.5, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if self.in_flight == 0 and time.monotonic() - self.last >= quiet:
-                    return
-            time.sleep(0.05)
+    def close(self, timeout=15.0):
+        """Refuse new requests and wait for those in flight to finish."""
+        with self.condition:
+            self.closed = True
+            self.condition.wait_for(lambda: self.in_flight == 0, timeout=timeout)
+
+    def open(self):
+        with self.condition:
+            self.closed = False
+
+
+def _gate(live_server):
+    httpd = live_server.thread.httpd
+    application = httpd.get_app()
+    if not isinstance(application, _Gate):
+        application = _Gate(application)
+        httpd.set_app(application)
+    return application
 
 
 @pytest.fixture
-def site_db(transactional_db, django_db_serialized_rollback, context):
+def site_db(transactional_db, django_db_serialized_rollback, live_server, context):
     """The live server sees committed data only, hence a transactional database.
 
     Flushing after each transactional test would also remove the rows the migrations
@@ -164,17 +190,14 @@ def site_db(transactional_db, django_db_serialized_rollback, context):
 
     The browser's pages outlive this fixture (pytest-playwright closes them later), and a
     page still open may send a request (a player's autosave, a beacon on unload) while the
-    database is flushed: on SQLite's shared in-memory database the flush then fails with a
-    locked table. So before the flush every page is taken to ``about:blank`` (its unload
-    handlers run) and the live server is left to finish what it is handling.
+    database is flushed. So before the flush every page is taken to ``about:blank`` (its
+    unload handlers run), then the live server stops taking requests (503) and finishes
+    those it is handling (``_Gate``); it opens again for the next test.
     """
-    from django.core.signals import request_finished, request_started
-
     from cms.services import ensure_home_page
 
-    activity = _ServerActivity()
-    request_started.connect(activity.started, weak=False)
-    request_finished.connect(activity.finished, weak=False)
+    gate = _gate(live_server)
+    gate.open()
     ensure_home_page()
     try:
         yield
@@ -184,9 +207,7 @@ def site_db(transactional_db, django_db_serialized_rollback, context):
                 open_page.goto("about:blank", timeout=5000)
             except Exception:  # a page that cannot leave (crashed, closed): nothing to flush
                 pass
-        activity.wait_until_quiet()
-        request_started.disconnect(activity.started)
-        request_finished.disconnect(activity.finished)
+        gate.close()
 
 
 @pytest.fixture
