@@ -8,7 +8,7 @@ PORT ?= 8000
 # Links in e-mails, ICS files, certificates and the API follow the address the site is served at.
 export WAGTAILADMIN_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test install migrate demo lint messages worker e2e-browser
+.PHONY: run test e2e install migrate demo lint messages worker e2e-browser
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,11 @@ test: install
 	$(BIN)/ruff check .
 	DJANGO_SETTINGS_MODULE=cms.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest -n 2 -m "not e2e" tests
-	if [ "$(E2E)" != 0 ]; then $(PY) -m pytest -m e2e tests/e2e; fi
+	if [ "$(E2E)" != 0 ]; then $(MAKE) --no-print-directory e2e; fi
+
+# The browser tests alone (CI runs them beside its other checks).
+e2e: install
+	$(PY) -m pytest -m e2e tests/e2e
 
 lint: install
 	$(BIN)/ruff check .
