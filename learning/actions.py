@@ -27,15 +27,17 @@ from datetime import timedelta
 from itertools import islice
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cms import bulksql
 from cms.actions import BaseAction, Transition, TransitionTable, action_executed
 from cms.dates import add_months
 from cms.exceptions import Conflict
+from cms.models import Agent
 from learning import permissions
 from learning.choices import OPEN_STATUSES, AttemptStatus, EnrollmentSource, EnrollmentStatus, EventSource
 from learning.grading import grade
@@ -779,6 +781,77 @@ class OpenCycles(BulkEnrollmentAction):
             )
             count += len(chunk)
             self.rows += [e.pk for e in chunk]
+            if progress:
+                progress(count, self.total)
+        return count
+
+
+
+class OpenAssignedCycles(OpenCycles):
+    """``OpenCycles`` for the agents of a queryset, written by the database: per batch of
+    ``batch_size`` agents, one ``INSERT … SELECT`` of the enrolments (cycle = the agent's
+    last cycle + 1, status ``not_started``, ``assignment`` set, due in
+    ``assignment.due_in_days`` days from ``now``; an agent who meanwhile got an open
+    enrolment is skipped by the partial unique constraint, ``ON CONFLICT DO NOTHING``) and
+    one of their creation events. Same contract as ``OpenCycles``: ``progress(done, total)``
+    after each batch, ``rows`` lists the new enrolments, ``action_executed`` after commit."""
+
+    def __init__(self, assignment, agents, **kwargs):
+        super().__init__((), total=0, **kwargs)
+        self.assignment = assignment
+        self.agents = agents
+
+    def run(self, progress=None):
+        assignment, qn = self.assignment, connection.ops.quote_name
+        table, meta = qn(Enrollment._meta.db_table), Enrollment._meta
+        col = {name: qn(meta.get_field(name).column) for name in ("agent", "course", "cycle", "id", "updated_at")}
+        stamp = timezone.now()  # created_at / updated_at, as ``auto_now`` would set them
+        values = {
+            "agent": bulksql.Sql("a.id"),
+            "course": assignment.course_id,
+            "cycle": bulksql.Sql(
+                f"COALESCE((SELECT MAX(p.{col['cycle']}) FROM {table} p "
+                f"WHERE p.{col['agent']} = a.id AND p.{col['course']} = %s), 0) + 1",
+                [assignment.course_id],
+            ),
+            "source": EnrollmentSource.ASSIGNED,
+            "assignment": assignment.pk,
+            "status": EnrollmentStatus.NOT_STARTED,
+            "due_at": self.now + timedelta(days=assignment.due_in_days),
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        event_values = {
+            "enrollment": bulksql.Sql(f"e.{col['id']}"),
+            "at": bulksql.Sql(f"e.{col['updated_at']}"),
+            "actor": self.actor.pk if self.actor else None,
+            "from_status": "",
+            "to_status": EnrollmentStatus.NOT_STARTED,
+            "source": self.source,
+            "note": "",
+        }
+        targets_sql, targets_params = bulksql.queryset_sql(self.agents.order_by().values("pk"))
+        self.total, bounds = bulksql.batch_bounds(self.agents, self.batch_size)
+        lower, count = None, 0
+        for upper in bounds:
+            where = f"a.id IN ({targets_sql}) AND a.id <= %s" + (" AND a.id > %s" if lower is not None else "")
+            params = [*targets_params, upper] + ([lower] if lower is not None else [])
+            rows = bulksql.insert_select(
+                Enrollment, values, source=f"{qn(Agent._meta.db_table)} a", where=where, params=params
+            )
+            new_ids = [row[0] for row in rows]
+            if new_ids:
+                bulksql.insert_select(
+                    EnrollmentEvent,
+                    event_values,
+                    source=f"{table} e",
+                    where=f"e.{col['id']} IN ({', '.join(['%s'] * len(new_ids))})",
+                    params=new_ids,
+                    returning=(),
+                )
+            self.rows += new_ids
+            count += len(new_ids)
+            lower = upper
             if progress:
                 progress(count, self.total)
         return count

@@ -6,12 +6,11 @@ Progress, score and status are stored on the enrolment and updated by the action
 that no report ever recomputes completion row by row.
 """
 
-from datetime import timedelta
 from urllib.parse import quote, urlencode
 
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -22,7 +21,7 @@ from cms import selectors as cms_selectors
 from cms.exceptions import Conflict
 from cms.models import Agent
 from learning import actions, permissions
-from learning.choices import OPEN_STATUSES, EnrollmentSource, EnrollmentStatus, EventSource, PackageStandard
+from learning.choices import OPEN_STATUSES, EnrollmentSource, EventSource, PackageStandard
 from learning.models import (
     Assignment,
     CoursePage,
@@ -130,86 +129,16 @@ def assignment_targets(assignment):
     )
 
 
-class OpenAssignedCycles(actions.OpenCycles):
-    """``OpenCycles`` for the agents of a queryset, written by the database: per batch of
-    ``batch_size`` agents, one ``INSERT … SELECT`` of the enrolments (cycle = the agent's
-    last cycle + 1, status ``not_started``, ``assignment`` set, due in
-    ``assignment.due_in_days`` days from ``now``; an agent who meanwhile got an open
-    enrolment is skipped by the partial unique constraint, ``ON CONFLICT DO NOTHING``) and
-    one of their creation events. Same contract as ``OpenCycles``: ``progress(done, total)``
-    after each batch, ``rows`` lists the new enrolments, ``action_executed`` after commit."""
-
-    def __init__(self, assignment, agents, **kwargs):
-        super().__init__((), total=0, **kwargs)
-        self.assignment = assignment
-        self.agents = agents
-
-    def run(self, progress=None):
-        assignment, qn = self.assignment, connection.ops.quote_name
-        table, meta = qn(Enrollment._meta.db_table), Enrollment._meta
-        col = {name: qn(meta.get_field(name).column) for name in ("agent", "course", "cycle", "id", "updated_at")}
-        stamp = timezone.now()  # created_at / updated_at, as ``auto_now`` would set them
-        values = {
-            "agent": bulksql.Sql("a.id"),
-            "course": assignment.course_id,
-            "cycle": bulksql.Sql(
-                f"COALESCE((SELECT MAX(p.{col['cycle']}) FROM {table} p "
-                f"WHERE p.{col['agent']} = a.id AND p.{col['course']} = %s), 0) + 1",
-                [assignment.course_id],
-            ),
-            "source": EnrollmentSource.ASSIGNED,
-            "assignment": assignment.pk,
-            "status": EnrollmentStatus.NOT_STARTED,
-            "due_at": self.now + timedelta(days=assignment.due_in_days),
-            "created_at": stamp,
-            "updated_at": stamp,
-        }
-        event_values = {
-            "enrollment": bulksql.Sql(f"e.{col['id']}"),
-            "at": bulksql.Sql(f"e.{col['updated_at']}"),
-            "actor": self.actor.pk if self.actor else None,
-            "from_status": "",
-            "to_status": EnrollmentStatus.NOT_STARTED,
-            "source": self.source,
-            "note": "",
-        }
-        targets_sql, targets_params = bulksql.queryset_sql(self.agents.order_by().values("pk"))
-        self.total, bounds = bulksql.batch_bounds(self.agents, self.batch_size)
-        lower, count = None, 0
-        for upper in bounds:
-            where = f"a.id IN ({targets_sql}) AND a.id <= %s" + (" AND a.id > %s" if lower is not None else "")
-            params = [*targets_params, upper] + ([lower] if lower is not None else [])
-            rows = bulksql.insert_select(
-                Enrollment, values, source=f"{qn(Agent._meta.db_table)} a", where=where, params=params
-            )
-            new_ids = [row[0] for row in rows]
-            if new_ids:
-                bulksql.insert_select(
-                    EnrollmentEvent,
-                    event_values,
-                    source=f"{table} e",
-                    where=f"e.{col['id']} IN ({', '.join(['%s'] * len(new_ids))})",
-                    params=new_ids,
-                    returning=(),
-                )
-            self.rows += new_ids
-            count += len(new_ids)
-            lower = upper
-            if progress:
-                progress(count, self.total)
-        return count
-
-
 def _bulk_enroll(assignment, agents, *, now, source=EventSource.ASSIGNMENT, progress=None):
     """Open a cycle of the assignment's course for ``agents`` (a queryset of agents, or a
-    list of agent ids) in the database (``OpenAssignedCycles``); returns how many."""
+    list of agent ids) in the database (``actions.OpenAssignedCycles``); returns how many."""
     if isinstance(agents, models.QuerySet):
-        return OpenAssignedCycles(assignment, agents, source=source, now=now).execute(progress)
+        return actions.OpenAssignedCycles(assignment, agents, source=source, now=now).execute(progress)
     ids, total = list(agents), 0
     with transaction.atomic():
         for start in range(0, len(ids), BATCH):  # stay below SQLite's parameter limit
             chunk = Agent.objects.filter(pk__in=ids[start : start + BATCH])
-            total += OpenAssignedCycles(assignment, chunk, source=source, now=now).execute()
+            total += actions.OpenAssignedCycles(assignment, chunk, source=source, now=now).execute()
     if progress:
         progress(total, total)
     return total

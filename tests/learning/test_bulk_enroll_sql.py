@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cms.actions import action_executed
-from learning import services
+from learning import actions, services
 from learning.choices import EnrollmentSource, EnrollmentStatus, EventSource
 from learning.models import Enrollment, EnrollmentEvent
 from tests.factories import AgentFactory
@@ -68,7 +68,7 @@ def test_progress_per_batch_and_one_signal_after_commit(course, org, django_capt
     action_executed.connect(receiver)
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            action = services.OpenAssignedCycles(
+            action = actions.OpenAssignedCycles(
                 assignment, services.assignment_targets(assignment), source=EventSource.ASSIGNMENT, batch_size=2
             )
             assert action.execute(lambda done, total: progress.append((done, total))) == 5
@@ -77,8 +77,8 @@ def test_progress_per_batch_and_one_signal_after_commit(course, org, django_capt
         action_executed.disconnect(receiver)
     assert progress == [(2, 5), (4, 5), (5, 5)]
     ids = sorted(Enrollment.objects.filter(agent__in=agents).values_list("pk", flat=True))
-    assert received == [(services.OpenAssignedCycles, ids, EventSource.ASSIGNMENT)]
-    assert isinstance(action, services.actions.OpenCycles)
+    assert received == [(actions.OpenAssignedCycles, ids, EventSource.ASSIGNMENT)]
+    assert isinstance(action, actions.OpenCycles)
 
 
 @pytest.mark.django_db
@@ -89,7 +89,7 @@ def test_an_agent_enrolled_meanwhile_is_skipped_by_the_constraint(course, org):
     assignment = services.create_assignment(course=course["course"], org_unit=org["direction"], due_in_days=10)
     services.enroll(agent=agents[1], course=course["course"])
     everyone = services.Agent.objects.filter(pk__in=[a.pk for a in agents])  # not excluding the enrolled one
-    action = services.OpenAssignedCycles(assignment, everyone, source=EventSource.ASSIGNMENT)
+    action = actions.OpenAssignedCycles(assignment, everyone, source=EventSource.ASSIGNMENT)
     assert action.execute() == 2
     assert Enrollment.objects.filter(agent=agents[1]).count() == 1
     assert EnrollmentEvent.objects.filter(enrollment__assignment=assignment).count() == 2
