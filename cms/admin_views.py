@@ -425,6 +425,60 @@ class AgentChooserViewSet(ChooserViewSet):
 # --- API tokens (HR): list and revoke; keys are never shown (only a hash is stored)
 
 
+class ListOnlyViewSet(ModelViewSet):
+    """A viewset with an index and the views named in ``kept_urls`` only: no add, edit,
+    copy, inspect, history or usage views, no model permissions (a permission policy
+    decides by role). Credentials (API tokens, LRS clients, SCIM tokens) and audit logs
+    are listed this way, under « Paramètres »."""
+
+    search_backend_name = None
+    copy_view_enabled = False
+    inspect_view_enabled = False
+    add_to_reference_index = False
+    add_to_settings_menu = True
+    list_per_page = 50
+    form_fields = []
+    kept_urls = frozenset({"index", "index_results"})
+
+    def get_common_view_kwargs(self, **kwargs):
+        return super().get_common_view_kwargs(
+            add_url_name=None, edit_url_name=None, history_url_name=None, usage_url_name=None, **kwargs
+        )
+
+    def get_urlpatterns(self):
+        return [pattern for pattern in super().get_urlpatterns() if pattern.name in self.kept_urls]
+
+    def register_admin_url_finder(self):
+        pass  # no edit view to point to
+
+    def get_permissions_to_register(self):
+        return Permission.objects.none()
+
+
+class RevokeView(generic.DeleteView):
+    """The "delete" view of a credential, which revokes it: a confirmation page naming what
+    happens (``confirmation_text`` with ``%(name)s`` and the keys of ``confirmation_values``),
+    then ``revoke(credential, actor)``, a service function."""
+
+    confirmation_text = ""
+
+    def confirmation_values(self):
+        return {"name": self.object.name}
+
+    @property
+    def confirmation_message(self):
+        return str(self.confirmation_text) % self.confirmation_values()
+
+    def get_success_message(self):
+        return str(self.success_message) % {"object": self.object.name}
+
+    def delete_action(self):
+        self.revoke(self.object, self.request.user)
+
+    def revoke(self, credential, actor):
+        raise NotImplementedError
+
+
 class ApiTokenPermissionPolicy(BasePermissionPolicy):
     """HR and superusers may view and revoke ("delete") API tokens; nobody adds or edits
     them here (``manage.py create_api_token`` prints a key once)."""
@@ -478,56 +532,33 @@ class ApiTokenIndexView(StableOrderingMixin, generic.IndexView):
         ]
 
 
-class ApiTokenRevokeView(generic.DeleteView):
+class ApiTokenRevokeView(RevokeView):
     page_title = _("Révoquer le jeton d'API")
     success_message = _("Jeton d'API « %(object)s » révoqué : la clé ne fonctionne plus.")
+    confirmation_text = _(
+        "Révoquer le jeton « %(name)s » du compte %(user)s ? Les clients qui l'utilisent "
+        "recevront aussitôt une erreur 401 ; cette action est définitive."
+    )
 
     def get_queryset(self):
         return ApiToken.objects.select_related("token__user")
 
-    @property
-    def confirmation_message(self):
-        return gettext(
-            "Révoquer le jeton « %(name)s » du compte %(user)s ? Les clients qui l'utilisent "
-            "recevront aussitôt une erreur 401 ; cette action est définitive."
-        ) % {"name": self.object.name, "user": self.object.token.user.get_username()}
+    def confirmation_values(self):
+        return {"name": self.object.name, "user": self.object.token.user.get_username()}
 
-    def get_success_message(self):
-        return self.success_message % {"object": self.object.name}
-
-    def delete_action(self):
-        services.revoke_api_token(api_token=self.object, actor=self.request.user)
+    def revoke(self, credential, actor):
+        services.revoke_api_token(api_token=credential, actor=actor)
 
 
-class ApiTokenViewSet(ModelViewSet):
+class ApiTokenViewSet(ListOnlyViewSet):
     model = ApiToken
     name = "jetons_api"
     url_prefix = "jetons-api"
     icon = "key"
     menu_label = _("Jetons d'API")
     menu_order = 900
-    add_to_settings_menu = True  # "Paramètres", next to users and groups
     index_view_class = ApiTokenIndexView
     delete_view_class = ApiTokenRevokeView
     search_fields = ["name", "token__user__username", "token__token_key"]
-    search_backend_name = None
-    copy_view_enabled = False
-    inspect_view_enabled = False
-    add_to_reference_index = False
-    list_per_page = 50
     ordering = ["name"]
-    form_fields = []  # no create or edit view: keys come from `manage.py create_api_token`
-
-    def get_common_view_kwargs(self, **kwargs):
-        return super().get_common_view_kwargs(
-            add_url_name=None, edit_url_name=None, history_url_name=None, usage_url_name=None, **kwargs
-        )
-
-    def get_urlpatterns(self):
-        return [pattern for pattern in super().get_urlpatterns() if pattern.name in {"index", "index_results", "delete"}]
-
-    def register_admin_url_finder(self):
-        pass  # no edit view to point to
-
-    def get_permissions_to_register(self):
-        return Permission.objects.none()  # the policy decides by role, not by model permissions
+    kept_urls = frozenset({"index", "index_results", "delete"})  # keys come from `manage.py create_api_token`

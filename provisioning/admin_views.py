@@ -8,7 +8,6 @@
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.functional import cached_property
@@ -18,10 +17,10 @@ from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views import generic
-from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import BasePermissionPolicy
 
 from cms import roles
+from cms.admin_views import ListOnlyViewSet, RevokeView
 from provisioning import tokens
 from provisioning.models import ProvisioningAction, ProvisioningEvent, ScimToken
 
@@ -52,31 +51,6 @@ class ProvisioningEventPermissionPolicy(HRPermissionPolicy):
 
 def _datetime(value):
     return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT") if value else ""
-
-
-class _AdminOnlyListViewSet(ModelViewSet):
-    search_backend_name = None
-    copy_view_enabled = False
-    inspect_view_enabled = False
-    add_to_reference_index = False
-    add_to_settings_menu = True
-    list_per_page = 50
-    form_fields = []
-    kept_urls = frozenset({"index", "index_results"})
-
-    def get_common_view_kwargs(self, **kwargs):
-        return super().get_common_view_kwargs(
-            add_url_name=None, edit_url_name=None, history_url_name=None, usage_url_name=None, **kwargs
-        )
-
-    def get_urlpatterns(self):
-        return [pattern for pattern in super().get_urlpatterns() if pattern.name in self.kept_urls]
-
-    def register_admin_url_finder(self):
-        pass
-
-    def get_permissions_to_register(self):
-        return Permission.objects.none()
 
 
 # --- tokens ---------------------------------------------------------------------------------
@@ -125,28 +99,22 @@ class ScimTokenIndexView(generic.IndexView):
         ]
 
 
-class ScimTokenRevokeView(generic.DeleteView):
+class ScimTokenRevokeView(RevokeView):
     page_title = _("Révoquer le jeton SCIM")
     success_message = _("Jeton SCIM « %(object)s » révoqué : le connecteur reçoit désormais une erreur 401.")
+    confirmation_text = _(
+        "Révoquer le jeton « %(name)s » ? Le connecteur de provisionnement qui l'utilise recevra aussitôt "
+        "une erreur 401 ; le journal de ses opérations est conservé. Cette action est définitive."
+    )
 
     def get_queryset(self):
         return ScimToken.objects.filter(revoked_at__isnull=True)
 
-    @property
-    def confirmation_message(self):
-        return gettext(
-            "Révoquer le jeton « %(name)s » ? Le connecteur de provisionnement qui l'utilise recevra aussitôt "
-            "une erreur 401 ; le journal de ses opérations est conservé. Cette action est définitive."
-        ) % {"name": self.object.name}
-
-    def get_success_message(self):
-        return self.success_message % {"object": self.object.name}
-
-    def delete_action(self):
-        tokens.revoke_token(scim_token=self.object, actor=self.request.user)
+    def revoke(self, credential, actor):
+        tokens.revoke_token(scim_token=credential, actor=actor)
 
 
-class ScimTokenViewSet(_AdminOnlyListViewSet):
+class ScimTokenViewSet(ListOnlyViewSet):
     model = ScimToken
     name = "jetons_scim"
     url_prefix = "jetons-scim"
@@ -214,7 +182,7 @@ class ProvisioningEventIndexView(generic.IndexView):
         ]
 
 
-class ProvisioningEventViewSet(_AdminOnlyListViewSet):
+class ProvisioningEventViewSet(ListOnlyViewSet):
     model = ProvisioningEvent
     name = "journal_provisionnement"
     url_prefix = "journal-provisionnement"

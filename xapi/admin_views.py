@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
@@ -27,10 +26,10 @@ from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import BasePermissionPolicy
 
 from cms import roles
+from cms.admin_views import ListOnlyViewSet, RevokeView
 from xapi import selectors, services, validation
 from xapi.models import LRSClient, Statement
 
@@ -106,61 +105,33 @@ class LRSClientIndexView(generic.IndexView):
         ]
 
 
-class LRSClientRevokeView(generic.DeleteView):
+class LRSClientRevokeView(RevokeView):
     page_title = _("Révoquer le client LRS")
     success_message = _("Client LRS « %(object)s » révoqué : ses identifiants ne fonctionnent plus.")
+    confirmation_text = _(
+        "Révoquer le client « %(name)s » ? Les contenus et applications qui utilisent sa clé recevront "
+        "aussitôt une erreur 401 ; les déclarations déjà enregistrées sont conservées. Cette action est définitive."
+    )
 
     def get_queryset(self):
         return LRSClient.objects.filter(is_active=True)
 
-    @property
-    def confirmation_message(self):
-        return gettext(
-            "Révoquer le client « %(name)s » ? Les contenus et applications qui utilisent sa clé recevront "
-            "aussitôt une erreur 401 ; les déclarations déjà enregistrées sont conservées. Cette action est définitive."
-        ) % {"name": self.object.name}
-
-    def get_success_message(self):
-        return self.success_message % {"object": self.object.name}
-
-    def delete_action(self):
-        services.revoke_client(client=self.object, actor=self.request.user)
+    def revoke(self, credential, actor):
+        services.revoke_client(client=credential, actor=actor)
 
 
-class LRSClientViewSet(ModelViewSet):
+class LRSClientViewSet(ListOnlyViewSet):
     model = LRSClient
     name = "clients_lrs"
     url_prefix = "clients-lrs"
     icon = "key"
     menu_label = _("Clients LRS (xAPI)")
     menu_order = 910
-    add_to_settings_menu = True
     index_view_class = LRSClientIndexView
     delete_view_class = LRSClientRevokeView
     search_fields = ["name", "key"]
-    search_backend_name = None
-    copy_view_enabled = False
-    inspect_view_enabled = False
-    add_to_reference_index = False
-    list_per_page = 50
     ordering = ["name"]
-    form_fields = []
-
-    def get_common_view_kwargs(self, **kwargs):
-        return super().get_common_view_kwargs(
-            add_url_name=None, edit_url_name=None, history_url_name=None, usage_url_name=None, **kwargs
-        )
-
-    def get_urlpatterns(self):
-        return [
-            pattern for pattern in super().get_urlpatterns() if pattern.name in {"index", "index_results", "delete"}
-        ]
-
-    def register_admin_url_finder(self):
-        pass
-
-    def get_permissions_to_register(self):
-        return Permission.objects.none()
+    kept_urls = frozenset({"index", "index_results", "delete"})  # clients come from `manage.py create_lrs_client`
 
 
 # --- the statements browser (HR) -----------------------------------------------------------------
