@@ -1,5 +1,6 @@
 """Request guards that run before any view."""
 
+import re
 import tempfile
 
 from django.conf import settings
@@ -51,9 +52,11 @@ class RequestBodyLimitMiddleware:
     @staticmethod
     def limit_for(request):
         """``MAX_REQUEST_BODY_BYTES``, or the larger limit ``REQUEST_BODY_LIMITS`` gives the
-        path's prefix (the admin's package import takes zips up to ``PACKAGE_UPLOAD_MAX_BYTES``)."""
+        path's prefix, or the path when the key is a regular expression (starting with ``^``):
+        the admin's package import and the package step's page form take zips up to
+        ``PACKAGE_UPLOAD_MAX_BYTES``."""
         for prefix, limit in getattr(settings, "REQUEST_BODY_LIMITS", {}).items():
-            if request.path.startswith(prefix):
+            if re.match(prefix, request.path) if prefix.startswith("^") else request.path.startswith(prefix):
                 return int(limit)
         return int(getattr(settings, "MAX_REQUEST_BODY_BYTES", DEFAULT_MAX_REQUEST_BODY_BYTES))
 

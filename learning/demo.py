@@ -11,7 +11,7 @@ over the generated agents with a few bulk ``UPDATE`` statements (no per-agent ca
 Two more courses are made of content packages (:data:`PACKAGE_COURSES`): the project's
 sample SCORM 1.2 and multi-SCO SCORM 2004 packages (``learning.packages.sample``) imported
 through the real importer, as a training editor's upload would be, and given to the demo
-``agent`` (not started) so that they show in Mon espace.
+``agent`` (not started, both assigned with a deadline) so that they show in Mon espace.
 
 Idempotent: pages are keyed by slug, assignments by (course, unit), demo enrolments by
 (agent, course); a second run creates nothing. Course content is French demo content, like
@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.db.models import CharField, Exists, F, Max, OuterRef, Value
 from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
+from django.utils.translation import ngettext
 from wagtail.models import GroupPagePermission
 
 from cms import roles
@@ -1240,7 +1241,8 @@ PACKAGE_COURSES = (
         description=p(
             "Ce paquet SCORM 2004 contient trois modules que le lecteur présente dans une table des matières : "
             "suivez-les dans l'ordre avec « Suivant » ou choisissez-en un directement.",
-            "La formation est terminée quand les trois modules le sont ; le score retenu est la moyenne des modules.",
+            "La formation est terminée quand les trois modules le sont ; le score retenu est la moyenne des trois "
+            "modules.",
         ),
         objectives=ul(
             "protéger, alerter, secourir : connaître l'ordre des gestes ;",
@@ -1255,7 +1257,8 @@ PACKAGE_COURSES = (
         package="scorm2004_package",
         package_title="Premiers secours",
         file_name="premiers-secours-scorm2004.zip",
-        source=EnrollmentSource.SELF,
+        source=EnrollmentSource.ASSIGNED,
+        due_in_days=60,
     ),
 )
 PACKAGE_COURSES_BY_SLUG = {course.slug: course for course in PACKAGE_COURSES}
@@ -1580,8 +1583,9 @@ def seed_demo_users(context, courses, assignments, now):
 
 
 def seed_package_enrollments(context, package_courses, now, *, specs=PACKAGE_COURSES):
-    """The demo agent gets the package courses (``specs``), not started (one assigned with a
-    deadline, the others self-enrolled): they show in Mon espace, ready to play."""
+    """The demo agent gets the package courses (``specs``), not started, each with the
+    source and deadline of its spec (both SCORM courses assigned with a deadline, the cmi5
+    one self-enrolled): they show in Mon espace, ready to play."""
     agent = context.agents.get("agent")
     if agent is None:
         return
@@ -1741,19 +1745,37 @@ def seed_learning(context):
     for spec in COURSES:
         courses[spec.slug], created = ensure_course(index, spec)
         created_courses += created
-    context.log(f"  catalogue : {len(courses)} formations ({created_courses} créées)")
+    context.log(
+        "  catalogue : "
+        + ngettext("%(count)s formation", "%(count)s formations", len(courses)) % {"count": len(courses)}
+        + " ("
+        + ngettext("%(count)s créée", "%(count)s créées", created_courses) % {"count": created_courses}
+        + ")"
+    )
     # Two courses made of SCORM packages, imported as an editor's upload would be.
     package_courses, created_packages = {}, 0
     for spec in PACKAGE_COURSES:
         package_courses[spec.slug], created = ensure_package_course(index, spec, user=context.users.get("editor"))
         created_packages += created
-    context.log(f"  modules SCORM : {len(package_courses)} formations ({created_packages} créées)")
+    context.log(
+        "  modules SCORM : "
+        + ngettext("%(count)s formation", "%(count)s formations", len(package_courses)) % {"count": len(package_courses)}
+        + " ("
+        + ngettext("%(count)s créée", "%(count)s créées", created_packages) % {"count": created_packages}
+        + ")"
+    )
     # A cmi5 course (two AUs), imported the same way.
     cmi5_courses, created_cmi5 = {}, 0
     for spec in CMI5_COURSES:
         cmi5_courses[spec.slug], created = ensure_package_course(index, spec, user=context.users.get("editor"))
         created_cmi5 += created
-    context.log(f"  cours cmi5 : {len(cmi5_courses)} formations ({created_cmi5} créées)")
+    context.log(
+        "  cours cmi5 : "
+        + ngettext("%(count)s formation", "%(count)s formations", len(cmi5_courses)) % {"count": len(cmi5_courses)}
+        + " ("
+        + ngettext("%(count)s créée", "%(count)s créées", created_cmi5) % {"count": created_cmi5}
+        + ")"
+    )
 
     hr_user = context.users.get("hr")
     demo_agent_ids = [agent.pk for agent in context.agents.values()]

@@ -255,11 +255,14 @@ def _attempts():
     return PackageAttempt.objects.select_related("package", "step", "enrollment__agent")
 
 
-def own_attempt(user, attempt_id):
-    """The caller's own package attempt, or ``Http404`` (someone else's does not exist for them)."""
+def own_attempt(user, attempt_id, *, attempt=None):
+    """The caller's own package attempt, or ``Http404`` (someone else's does not exist for them).
+    ``attempt``: that attempt already read by the caller (with ``_attempts()``), checked again
+    without a query."""
     agent = cms_selectors.agent_for_user(user)
-    attempt = _attempts().filter(pk=attempt_id).first() if agent is not None else None
-    if attempt is None or attempt.enrollment.agent_id != agent.pk:
+    if attempt is None or attempt.pk != attempt_id:
+        attempt = _attempts().filter(pk=attempt_id).first() if agent is not None else None
+    if attempt is None or agent is None or attempt.enrollment.agent_id != agent.pk:
         raise Http404(_("Tentative introuvable."))
     return attempt
 
@@ -347,9 +350,11 @@ def waive_au(*, actor, enrollment, step, au, reason):
 
 
 def _commit(attempt, *, user, params):
+    agent = attempt.enrollment.agent  # read with the attempt: the beacon token names its user
     action = actions.CommitPackage(attempt.enrollment_id, user=user, step=attempt.step, attempt_id=attempt.pk,
                                    params=params)
     enrollment = action.execute()
+    enrollment.agent = agent  # the locked row the action re-read comes without it
     attempt = action.attempt
     attempt.enrollment = enrollment
     return {
@@ -361,9 +366,10 @@ def _commit(attempt, *, user, params):
     }
 
 
-def commit_package(*, user, attempt_id, data):
-    """A commit of the run-time by the attempt's owner: the commit response (see the API)."""
-    attempt = own_attempt(user, attempt_id)
+def commit_package(*, user, attempt_id, data, attempt=None):
+    """A commit of the run-time by the attempt's owner: the commit response (see the API).
+    ``attempt``: the attempt ``attempt_detail`` gave the caller (not read again)."""
+    attempt = own_attempt(user, attempt_id, attempt=attempt)
     params = clean_commit(data)
     return _commit(attempt, user=user, params=params)
 

@@ -37,10 +37,11 @@ def send_reminders():
 
 
 @task()
-def import_package_upload(import_uuid, new_course_title=None):
+def import_package_upload(import_uuid, new_course_title=None, publish=True):
     """Import a large package uploaded in the admin (a ``PackageImport`` row): progress as it
     extracts, then ``step`` or ``error`` and ``finished_at``; the uploaded zip is deleted.
-    ``new_course_title``: the course to create when the row names no course nor step."""
+    ``new_course_title``: the course to create when the row names no course nor step;
+    ``publish``: whether the step the row updates is published with its package."""
     from learning.packages import importer
 
-    return importer.run_upload(import_uuid, new_course_title=new_course_title)
+    return importer.run_upload(import_uuid, new_course_title=new_course_title, publish=publish)

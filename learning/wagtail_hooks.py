@@ -36,6 +36,7 @@ from wagtail.log_actions import log as log_action
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from cms import numbers
 from cms.admin_views import OrgUnitSubtreeFilter, ServiceFormMixin, StableOrderingMixin, search_by_terms
 from cms.forms import org_units_in_tree_order
 from learning import services, tasks
@@ -271,7 +272,7 @@ class EnrollmentFilterSet(WagtailFilterSet):
 
 
 def percent(enrollment):
-    return f"{round(enrollment.progress * 100)} %"
+    return numbers.ratio_percent(enrollment.progress)
 
 
 class EnrollmentIndexView(StableOrderingMixin, generic.IndexView):

@@ -125,7 +125,7 @@ class PackageCommitView(APIView):
         attempt = services.attempt_detail(user=request.user, attempt_id=attempt_id)  # 404 before reading the body
         data = request.data
         with service_errors():
-            result = services.commit_package(user=request.user, attempt_id=attempt.pk, data=data)
+            result = services.commit_package(user=request.user, attempt_id=attempt.pk, data=data, attempt=attempt)
         return Response(result)
 
 

@@ -9,9 +9,13 @@
   itself without JavaScript until the step exists or the error is known.
 * "Paquets importés" (``formations_paquets:index``): every package with its standard,
   version, size, files, SHA-256 prefix, uploader and the steps that play it.
-* The page form of ``PackageStepPage`` gets its « Téléverser un paquet (.zip) » field
-  (``learning.packages.forms.PackageStepForm``): the panel is inserted after the package
-  chooser here, so the model keeps a single line for it (``base_form_class``).
+* The page form of ``PackageStepPage`` has its « Téléverser un paquet (.zip) » field
+  (``learning.packages.forms.PackageStepForm``). A file up to ``PACKAGE_INLINE_MAX_BYTES``
+  is imported by the form; a larger one is queued here, once Wagtail has saved the page
+  (hooks ``after_create_page`` / ``after_edit_page``, and ``before_publish_page`` for a step
+  that has no package yet: it stays a draft until the task publishes it), and the editor
+  goes to the same status page; the task gives the step its package, publishing it when
+  the editor published.
 
 Reserved to HR, training editors and superusers: anyone else with admin access gets a
 403 page; people without admin access are sent to the login page by Wagtail.
@@ -40,7 +44,7 @@ from cms import roles
 from cms import selectors as cms_selectors
 from learning.models import CoursePage, Package, PackageImport, PackageStepPage
 from learning.packages import importer
-from learning.packages.forms import ImportForm, inline_max_bytes
+from learning.packages.forms import UPLOAD_FIELD, ImportForm, inline_max_bytes, queued_upload
 from learning.packages.manifest import unsupported_sentence
 
 app_name = "formations_paquets"
@@ -74,8 +78,11 @@ def packages_crumb():
 
 
 class RoleRequiredMixin:
+    def allowed(self, request, **kwargs):
+        return can_import_packages(request.user)
+
     def dispatch(self, request, *args, **kwargs):
-        if not can_import_packages(request.user):
+        if not self.allowed(request, **kwargs):
             return TemplateResponse(
                 request,
                 "learning/admin/package_forbidden.html",
@@ -146,23 +153,36 @@ class ImportStatusView(AdminPage):
     template_name = "learning/admin/package_status.html"
     page_title = gettext_lazy("Import d'un paquet SCORM")
 
+    def allowed(self, request, import_uuid=None, **kwargs):
+        """The package roles, and whoever uploaded the file on a step's page form."""
+        return super().allowed(request) or (
+            request.user.is_authenticated
+            and PackageImport.objects.filter(uuid=import_uuid, created_by=request.user).exists()
+        )
+
     def get(self, request, *args, import_uuid, **kwargs):
         row = (
-            PackageImport.objects.select_related("step", "created_by", "course")
+            PackageImport.objects.select_related("step", "created_by", "course", "replace_step")
             .filter(uuid=import_uuid).first()
         )
         if row is None:
             raise Http404
         finished = row.step_id is not None or bool(row.error)
+        step = row.step
         return self.render_to_response(
             self.get_context_data(
                 row=row,
                 percent=100 if row.step_id else round(max(0.0, min(1.0, row.progress)) * 100),
                 finished=finished,
                 refresh_seconds=None if finished else REFRESH_SECONDS,
-                step=row.step,
+                step=step,
+                target_step=row.replace_step,
+                step_published=bool(step and step.live and not step.has_unpublished_changes),
                 step_edit_url=reverse("wagtailadmin_pages:edit", args=[row.step_id]) if row.step_id else None,
-                step_live_url=row.step.get_url(request) if row.step_id else None,
+                step_live_url=step.get_url(request) if step and step.live else None,
+                target_edit_url=(
+                    reverse("wagtailadmin_pages:edit", args=[row.replace_step_id]) if row.replace_step_id else None
+                ),
             )
         )
 
@@ -220,6 +240,63 @@ class PackageIndexView(RoleRequiredMixin, BaseListingView):
 
 
 # --- hooks -------------------------------------------------------------------------------------
+
+
+def _pending_upload(request, page):
+    """The large upload of a package step's page form not yet handed to the task. Not on
+    Wagtail's autosave (a JSON request, sent as soon as a file is chosen): the page is saved
+    without it, and the editor's own « Enregistrer » / « Publier » sends it again."""
+    if not isinstance(page, PackageStepPage) or getattr(request, "package_import", None) is not None:
+        return None
+    if not request.accepts("text/html"):
+        return None
+    return queued_upload(request.FILES.get(UPLOAD_FIELD))
+
+
+def _queue_for_step(request, page, upload, *, publish):
+    try:
+        row = importer.queue_upload(upload, user=request.user, step=page, publish=publish)
+    except ValidationError as exc:  # the form checked the file already: a step that vanished, say
+        messages.error(request, " ".join(importer.messages_of(exc)))
+        return None
+    request.package_import = row
+    return redirect("formations_paquets:status", import_uuid=row.uuid)
+
+
+@hooks.register("before_publish_page")
+def hold_a_step_until_its_package_is_imported(request, page):
+    """A step is not published without a package: when its package comes as a large
+    upload, the page stays a draft and the import task publishes it."""
+    upload = _pending_upload(request, page)
+    if upload is None or page.package_id:
+        return None
+    response = _queue_for_step(request, page, upload, publish=True)
+    if response is not None:
+        messages.info(
+            request,
+            _("Page « %(title)s » enregistrée en brouillon : elle sera publiée dès que le paquet « %(name)s » "
+              "sera importé.") % {"title": page.get_admin_display_title(), "name": upload.name},
+        )
+    return response
+
+
+@hooks.register("after_create_page")
+@hooks.register("after_edit_page")
+def queue_a_large_step_upload(request, page):
+    """After Wagtail saved the step (and published it, if asked), its large upload goes to
+    the import task; the task publishes the new package if this version was published."""
+    upload = _pending_upload(request, page)
+    if upload is None:
+        return None
+    published = bool(page.live and page.live_revision_id and page.live_revision_id == page.latest_revision_id)
+    response = _queue_for_step(request, page, upload, publish=published)
+    if response is not None:
+        messages.info(
+            request,
+            _("Le paquet « %(name)s » est volumineux : il est importé en tâche de fond et l'étape le recevra à la fin "
+              "de l'import.") % {"name": upload.name},
+        )
+    return response
 
 
 urlpatterns = [

@@ -16,6 +16,12 @@ def inline_max_bytes():
     return getattr(settings, "PACKAGE_INLINE_MAX_BYTES", 50 * 1024**2)
 
 
+def queued_upload(upload):
+    """``upload`` when it is too large to be imported in the request (above
+    ``PACKAGE_INLINE_MAX_BYTES``): the import task takes it; else None."""
+    return upload if upload and upload.size > inline_max_bytes() else None
+
+
 def zip_widget():
     return forms.ClearableFileInput(attrs={"accept": ZIP_ACCEPT})
 
@@ -25,7 +31,12 @@ class PackageStepForm(WagtailAdminPageForm):
     (inspect, manifest, launch files: errors on the upload field, nothing written); once
     every other check has passed the package is stored (``store_package``; a new version of
     the step's package when it had one) and set on the page. A step is not published
-    without a package."""
+    without a package.
+
+    A file above ``PACKAGE_INLINE_MAX_BYTES`` is only checked to be a zip here: the page is
+    saved without it and the admin hooks of ``learning.packages.admin_import`` hand it to the
+    import task and show its progress; a new step waiting for its package is saved as a
+    draft and published by the task when the editor asked to publish."""
 
     package_upload = forms.FileField(
         label=gettext_lazy("Téléverser un paquet (.zip, ou cmi5.xml)"),
@@ -55,7 +66,10 @@ class PackageStepForm(WagtailAdminPageForm):
             from learning.packages import importer
 
             try:
-                self.prepared = importer.prepare(upload)
+                if queued_upload(upload):
+                    importer.check_head(upload)
+                else:
+                    self.prepared = importer.prepare(upload)
             except ValidationError as exc:
                 for message in importer.messages_of(exc):
                     self.add_error(UPLOAD_FIELD, message)
@@ -69,7 +83,12 @@ class PackageStepForm(WagtailAdminPageForm):
 
     def _post_clean(self):
         super()._post_clean()
-        if self.prepared is None or self.errors:
+        if self.errors:
+            return
+        if queued_upload(self.cleaned_data.get(UPLOAD_FIELD)) and self.instance.pk is None \
+                and not self.cleaned_data.get("package"):
+            self.instance.live = False  # a new step is not live before its package is imported
+        if self.prepared is None:
             return
         from learning.packages import importer
 

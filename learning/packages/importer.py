@@ -9,10 +9,13 @@ import_package`` and by the import task (``learning.tasks.import_package_upload`
   ``Package`` row; a file whose SHA-256 is already stored returns that row, nothing
   extracted again.
 * ``import_package(file, …)``: store the package and make it a step: at the end of an
-  existing course, in a new published self-enrolment course, or as a new version of an
-  existing step (``version`` + 1, ``previous``; attempts keep their own package).
+  existing course, in a new published self-enrolment course, or as the package of an
+  existing step (a new revision of its latest version, published or left as a draft; a
+  new version of its package: ``version`` + 1, ``previous``; attempts keep their own
+  package).
 * ``queue_upload(upload, …)`` / ``run_upload(uuid)``: the background path for large files
-  (a ``PackageImport`` row, its zip in private storage under ``package-uploads/``).
+  (a ``PackageImport`` row, its zip in private storage under ``package-uploads/``), from
+  "Importer un paquet SCORM" and from the upload field of the step's page form.
 
 Refusals are ``ValidationError``s whose messages are French sentences keyed by the field
 they concern (``package`` for the file, ``course``, ``new_course_title``, ``step``). On a
@@ -130,6 +133,20 @@ def _publish(page, user):
     return page
 
 
+def _attach(step, package, *, user, publish):
+    """Give ``step`` (its latest version, ``get_latest_revision_as_object``) ``package`` in a
+    new revision, published when ``publish``; the row of a page never published holds its
+    draft, as Wagtail's editor keeps it."""
+    step.package = package
+    if not step.live:
+        step.save(clean=False)
+    revision = step.save_revision(user=user, log_action=True)
+    if publish:
+        revision.publish(user=user, skip_permission_checks=True)
+    step.refresh_from_db()
+    return step
+
+
 def _add_step(course, package, *, title, user):
     title = (title or package.title).strip()[:255] or package.title
     slug = find_available_slug(course, slugify(title)[:200] or "module")
@@ -176,16 +193,19 @@ def _check_target(course, new_course_title, step):
     return None
 
 
-def import_package(file, *, user=None, course=None, new_course_title=None, title=None, step=None, progress=None):
+def import_package(file, *, user=None, course=None, new_course_title=None, title=None, step=None, progress=None,
+                   publish=True):
     """Import the zip in ``file`` into exactly one of: ``course`` (a new step published at the
     end of it), ``new_course_title`` (a new published self-enrolment course under the first
-    course index, then the step in it) or ``step`` (a new version of its package).
+    course index, then the step in it) or ``step`` (the package of its latest version, in a
+    new revision published when ``publish``, else a draft; a new version of its package
+    when it had one).
     Returns :class:`ImportResult`; raises ``ValidationError`` and writes nothing on a refusal."""
     index = _check_target(course, new_course_title, step)
     if course is not None:
         course = course.specific
     if step is not None:
-        step = step.specific
+        step = step.specific.get_latest_revision_as_object()
     prepared = prepare(file)
 
     if step is not None:
@@ -194,9 +214,7 @@ def import_package(file, *, user=None, course=None, new_course_title=None, title
             return ImportResult(step=step, package=current, created=False, unchanged=True)
 
         def then(package, created):
-            step.package = package
-            _publish(step, user)
-            return step
+            return _attach(step, package, user=user, publish=publish)
 
         package, created, result = _stored(prepared, file, user=user, previous=current, progress=progress, then=then)
         return ImportResult(step=result, package=package, created=created)
@@ -212,15 +230,23 @@ def import_package(file, *, user=None, course=None, new_course_title=None, title
 # --- background imports (large files) -----------------------------------------------------------
 
 
-def queue_upload(upload, *, user=None, course=None, new_course_title=None, title=None, step=None):
-    """Save ``upload`` to private storage, create its ``PackageImport`` row and enqueue the
-    import task once the transaction commits. Refuses (writing nothing) what is not a zip
-    or names no valid destination; the rest is checked by the task."""
-    _check_target(course, new_course_title, step)
+def check_head(upload):
+    """Refuse at once (``ValidationError`` on ``package``) a file that is neither a zip nor an
+    XML course structure; the rest is checked by the import task."""
+    upload.seek(0)
     head = upload.read(64)
     upload.seek(0)
     if head[:2] != b"PK" and not cmi5.looks_like_xml(head):
         raise archive._not_a_zip(upload)
+
+
+def queue_upload(upload, *, user=None, course=None, new_course_title=None, title=None, step=None, publish=True):
+    """Save ``upload`` to private storage, create its ``PackageImport`` row and enqueue the
+    import task once the transaction commits. Refuses (writing nothing) what is not a zip
+    or names no valid destination; the rest is checked by the task. ``publish`` (with
+    ``step``): publish the step once its package is imported, else leave it a draft."""
+    _check_target(course, new_course_title, step)
+    check_head(upload)
     key = uuid.uuid4()
     name = private_storage().save(f"{UPLOADS}/{key}.zip", upload)
     row = PackageImport.objects.create(
@@ -231,13 +257,17 @@ def queue_upload(upload, *, user=None, course=None, new_course_title=None, title
     from learning import tasks
 
     course_title = new_course_title or None
-    transaction.on_commit(lambda: tasks.import_package_upload.enqueue(str(key), new_course_title=course_title))
+    options = {"new_course_title": course_title}
+    if step is not None:
+        options["publish"] = bool(publish)
+    transaction.on_commit(lambda: tasks.import_package_upload.enqueue(str(key), **options))
     return row
 
 
-def run_upload(import_uuid, *, new_course_title=None):
+def run_upload(import_uuid, *, new_course_title=None, publish=True):
     """The import task's work: import the row's zip, record progress, then ``step`` or
-    ``error`` and ``finished_at``; the uploaded zip is deleted at the end."""
+    ``error`` and ``finished_at``; the uploaded zip is deleted at the end. ``publish``:
+    whether a ``replace_step`` is published with its new package or left a draft."""
     row = PackageImport.objects.select_related("course", "replace_step", "created_by").filter(uuid=import_uuid).first()
     if row is None or row.finished_at is not None:
         return None
@@ -256,7 +286,7 @@ def run_upload(import_uuid, *, new_course_title=None):
             result = import_package(
                 file, user=row.created_by, course=row.course, step=row.replace_step,
                 new_course_title=new_course_title if row.course is None and row.replace_step is None else None,
-                title=row.title or None, progress=progress,
+                title=row.title or None, progress=progress, publish=publish,
             )
         rows.update(step=result.step, progress=1.0, finished_at=timezone.now())
         return result.step.pk

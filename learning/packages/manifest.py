@@ -20,8 +20,11 @@ learning/models.py):
   threshold (element text, or the 4th edition's ``completedByMeasure`` /
   ``minProgressMeasure`` attributes), ``dataFromLMS`` and the time limits;
 * ``manifest``: identifier, schema and version, the metadata title and description when
-  present, and ``unsupported``: the sequencing and navigation features found that the
-  player does not apply (the package still plays, with flow and choice navigation).
+  present, ``measure_weights`` (SCORM 2004: ``{item identifier: weight}`` for the items,
+  clusters included, whose ``imsss:rollupRules objectiveMeasureWeight`` is not the default
+  1.0; the score rollup of ``learning.packages.runtime`` weighs them), and
+  ``unsupported``: the sequencing and navigation features found that the player does not
+  apply (the package still plays, with flow and choice navigation).
 
 A manifest Parcours cannot play is refused with ``PackageError`` (a ``ValidationError``
 ``{"package": sentence}``) naming the problem.
@@ -286,6 +289,18 @@ def _scaled_passing_score(item_id, sequencings):
     return _number(measure, item=item_id, label="minNormalizedMeasure", low=-1, high=1)
 
 
+def _measure_weight(item_id, sequencings):
+    """SCORM 2004 SN "Rollup Objective Measure Weight" (``imsss:rollupRules
+    objectiveMeasureWeight``, 0..1, default 1.0): the item's own sequencing first, then the
+    shared one it references."""
+    for sequencing in sequencings:
+        rules = child(sequencing, "rollupRules")
+        value = attr(rules, "objectiveMeasureWeight") if rules is not None else None
+        if value is not None and value.strip():
+            return _number(value.strip(), item=item_id, label="objectiveMeasureWeight", low=0, high=1)
+    return 1.0
+
+
 def _completion_threshold(item, item_id):
     element = child(item, "completionThreshold")
     if element is None:
@@ -375,6 +390,7 @@ def parse(data: bytes) -> Manifest:
 
     collection = _sequencing_map(root)
     launchables, referenced = [], []
+    weights = {}
 
     def launchable(item, item_id, title):
         ref = attr(item, "identifierref")
@@ -449,6 +465,10 @@ def parse(data: bytes) -> Manifest:
             item_id = attr(item, "identifier") or ""
             title = child_text(item, "title") or item_id
             sub = tree(item)
+            if standard == PackageStandard.SCORM2004:
+                weight = _measure_weight(item_id, _sequencings(item, collection))
+                if weight != 1.0:
+                    weights[item_id] = weight
             sco = None
             if not sub and attr(item, "identifierref"):
                 sco = launchable(item, item_id, title)
@@ -480,6 +500,8 @@ def parse(data: bytes) -> Manifest:
         if _first_string(child(general, "description")):
             info["description"] = _first_string(child(general, "description"))
     info["organization"] = attr(organization, "identifier") or ""
+    if weights:
+        info["measure_weights"] = weights
     info["unsupported"] = _unsupported(root) if standard == PackageStandard.SCORM2004 else []
     return Manifest(
         standard=str(standard),

@@ -34,9 +34,17 @@ Rules worth knowing (docs/packages.md repeats them for editors):
   every SCO completed without any verdict; ``failed`` when every SCO completed or
   terminated and one *terminated its session* failed. A failure reported during a session
   is not final: content often lets the learner retry inside the SCO, so the attempt stays
-  ``in_progress`` until that SCO terminates with the failure. Score: the mean of the SCOs'
-  scores (measure rollup, weight 1); progress: completed SCOs / SCOs (an asset counts as
-  completed once launched).
+  ``in_progress`` until that SCO terminates with the failure. Progress: completed SCOs /
+  SCOs (an asset counts as completed once launched).
+- score: SCORM 2004, the Measure Rollup Process of the SN book (RB.1.1) over the
+  organisation tree: for each cluster (and the whole package), the sum of weight × score
+  of the children that have a score, divided by the sum of the weights of *all* its
+  children (``imsss:rollupRules objectiveMeasureWeight``, default 1.0, in
+  ``manifest["measure_weights"]``); a child without a score adds its weight to the
+  divisor only, so a score is partial until every weighted SCO has reported one; no
+  score when no child has one or the weights sum to 0. Every activity counts as tracked
+  (``deliveryControls tracked="false"`` is not applied). SCORM 1.2 defines no rollup:
+  the mean of the scores the SCOs reported.
 - entry on launch: ``ab-initio`` the first time; ``resume`` when the previous exit was
   ``suspend`` or, leniently (many tools never set ``exit``), when the SCO was left without
   a normal exit while incomplete with a location or suspend data; else ``""``.
@@ -301,6 +309,33 @@ def _kept(previous, result):
 # --- the attempt -----------------------------------------------------------------------------
 
 
+def _measure(nodes, scos, weights):
+    total = counted = 0.0
+    valid = False
+    for node in nodes:
+        weight = float(weights.get(node.get("identifier"), 1.0))
+        counted += weight
+        if node.get("children"):
+            measure = _measure(node["children"], scos, weights)
+        else:
+            measure = (scos.get(node["sco"]) or {}).get("score") if node.get("sco") else None
+        if measure is not None:
+            total += measure * weight
+            valid = True
+    return total / counted if valid and counted > 0 else None
+
+
+def measure_rollup(package, scos):
+    """The SCORM 2004 score of an attempt (0..100 or None): the SN book's Measure Rollup
+    Process (RB.1.1) applied from the leaves of the organisation tree up to its root, each
+    child weighted by its Rollup Objective Measure Weight (see the module doc)."""
+    nodes = package.organization or [
+        {"identifier": item["identifier"], "sco": item["identifier"], "children": []}
+        for item in package.launchables or []
+    ]
+    return _measure(nodes, scos, (package.manifest or {}).get("measure_weights") or {})
+
+
 def rollup(package, scos):
     """``(status, score, progress)`` of an attempt from its SCOs' states (see the module doc)."""
     launchables = package.launchables or []
@@ -329,7 +364,11 @@ def rollup(package, scos):
             scores.append(state["score"])
     total = len(launchables)
     progress = round(completed / total, 4)
-    score = round(sum(scores) / len(scores), 2) if scores else None
+    if package.standard == PackageStandard.SCORM2004:
+        score = measure_rollup(package, scos)
+    else:
+        score = sum(scores) / len(scores) if scores else None
+    score = round(score, 2) if score is not None else None
     if ended == total and failed_final:
         status = AttemptStatus.FAILED
     elif completed == total and not verdicts:

@@ -273,8 +273,9 @@ def test_the_demo_agent_has_the_package_courses_not_started_in_mon_espace(seeded
         assert enrollment.progress == 0 and enrollment.started_at is None
         assert enrollment.source == spec.source
         assert (enrollment.due_at is not None) == (spec.due_in_days is not None)
-    assert rows["prevention-risques-scorm"].source == EnrollmentSource.ASSIGNED
-    assert rows["prevention-risques-scorm"].due_at > timezone.now()
+    for slug in ("prevention-risques-scorm", "premiers-secours-scorm"):  # both packages assigned (issue 11)
+        assert rows[slug].source == EnrollmentSource.ASSIGNED, slug
+        assert rows[slug].due_at > timezone.now(), slug
     assert not PackageAttempt.objects.filter(enrollment__agent=agent).exists()
 
     client.force_login(agent.user)

@@ -1,6 +1,8 @@
 """Wagtail admin: "Importer un paquet SCORM" (inline and task paths, status page), the list
 of packages, the upload field of the package step's page form; permission matrix."""
 
+import os
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,6 +15,7 @@ from wagtail.models import GroupPagePermission, Page
 from wagtail.test.utils.form_data import querydict_from_html
 
 from cms import roles
+from cms.storage import private_storage
 from learning.models import CoursePage, Package, PackageImport, PackageStepPage
 from learning.packages import importer, sample
 from tests.factories import UserFactory
@@ -59,6 +62,11 @@ def built(db):
     for permission in permissions:
         GroupPagePermission.objects.get_or_create(group=group, page=built["index"], permission=permission)
     return built
+
+
+def packages_listing():
+    root = private_storage().path("packages")
+    return sorted(os.listdir(root)) if os.path.isdir(root) else []
 
 
 def zip_upload(blob=None, name="module.zip"):
@@ -334,3 +342,222 @@ def test_a_step_is_not_published_without_a_package(client, built):
     response = client.post(url, data)
     assert response.status_code == 302
     assert not PackageStepPage.objects.get().live
+
+
+def test_page_form_small_upload_is_imported_in_the_request(client, built, settings):
+    settings.PACKAGE_INLINE_MAX_BYTES = 50 * 1024**2
+    login(client, "superuser")
+    url = reverse("wagtailadmin_pages:add", args=["learning", "packagesteppage", built["course"].pk])
+    data = page_form_data(client, url)
+    data.update({"title": "Petit paquet", "slug": "petit-paquet", "action-publish": "action-publish"})
+    data["package_upload"] = zip_upload()
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert not response["Location"].startswith(reverse("formations_paquets:index"))
+    step = PackageStepPage.objects.get(slug="petit-paquet")
+    assert step.live and step.package is not None
+    assert not PackageImport.objects.exists()
+
+
+# --- the page form of a package step: large files go through the import task -------------------------
+
+
+def add_step_url(built):
+    return reverse("wagtailadmin_pages:add", args=["learning", "packagesteppage", built["course"].pk])
+
+
+def test_page_form_large_upload_on_a_new_step_is_queued_then_published_by_the_task(
+    client, built, settings, django_capture_on_commit_callbacks
+):
+    settings.PACKAGE_INLINE_MAX_BYTES = 100
+    user = login(client, "training_editor")
+    url = add_step_url(built)
+    data = page_form_data(client, url)
+    data.update({"title": "Gros module", "slug": "gros-module", "action-publish": "action-publish"})
+    data["package_upload"] = zip_upload(sample.scorm2004_package(suspend_kb=1), name="gros.zip")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(url, data)
+    row = PackageImport.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("formations_paquets:status", args=[row.uuid])
+    step = PackageStepPage.objects.get(slug="gros-module")
+    # nothing imported in the request; the new step waits, as a draft, for its package
+    assert not Package.objects.exists()
+    assert step.package is None and not step.live
+    assert (row.replace_step_id, row.created_by, row.original_name) == (step.pk, user, "gros.zip")
+
+    html = client.get(response["Location"]).content.decode()  # the task has not run yet
+    assert '<meta http-equiv="refresh" content="2">' in html
+    assert '<progress id="import-progress" max="100" value="0">' in html
+    assert "le paquet sera donné à l'étape « Gros module »" in html
+    assert "elle sera publiée dès que le paquet « gros.zip » sera importé" in html
+
+    for callback in callbacks:  # the task (immediate backend in tests)
+        callback()
+    row.refresh_from_db()
+    step.refresh_from_db()
+    assert row.step_id == step.pk and row.error == "" and row.progress == 1.0
+    assert step.live and not step.has_unpublished_changes
+    assert step.package.standard == "scorm2004" and step.package.uploaded_by == user
+    assert step.title == "Gros module"
+    html = client.get(response["Location"]).content.decode()
+    assert 'http-equiv="refresh"' not in html
+    assert "l'étape « Gros module » joue ce paquet et elle est publiée" in html
+    assert step.get_url() in html
+
+
+def test_page_form_large_upload_saved_as_draft_stays_a_draft(client, built, settings,
+                                                           django_capture_on_commit_callbacks):
+    login(client, "superuser")
+    url = add_step_url(built)
+    data = page_form_data(client, url)
+    data.update({"title": "Module en ligne", "slug": "module-en-ligne", "action-publish": "action-publish"})
+    data["package_upload"] = zip_upload()
+    assert client.post(url, data).status_code == 302
+    step = PackageStepPage.objects.get(slug="module-en-ligne")
+    first = step.package
+
+    # a new version, too large for the request, saved as a draft with another title
+    settings.PACKAGE_INLINE_MAX_BYTES = 100
+    edit = reverse("wagtailadmin_pages:edit", args=[step.pk])
+    data = page_form_data(client, edit)
+    data.update({"title": "Module en ligne, édition 2"})
+    data["package_upload"] = zip_upload(sample.scorm12_package(title="Édition 2"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(edit, data)
+    row = PackageImport.objects.get()
+    assert response["Location"] == reverse("formations_paquets:status", args=[row.uuid])
+    step.refresh_from_db()
+    assert step.package_id == first.pk and step.title == "Module en ligne"  # the live version is untouched
+    draft = step.get_latest_revision_as_object()
+    assert draft.title == "Module en ligne, édition 2"  # the editor's draft is kept…
+    assert draft.package.title == "Édition 2" and draft.package.previous_id == first.pk  # …with the new version
+    assert step.has_unpublished_changes
+    html = client.get(response["Location"]).content.decode()
+    assert "le paquet est enregistré dans le brouillon de l'étape" in html
+
+    # publishing it with yet another large file: the task publishes the new version
+    data = page_form_data(client, edit)
+    data.update({"action-publish": "action-publish"})
+    data["package_upload"] = zip_upload(sample.scorm12_package(title="Édition 3"))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(edit, data)
+    step.refresh_from_db()
+    assert step.package.title == "Édition 3" and step.package.version == 3
+    assert step.title == "Module en ligne, édition 2" and not step.has_unpublished_changes
+
+
+def test_page_form_large_upload_refused_by_the_task_leaves_no_trace(client, built, settings,
+                                                                  django_capture_on_commit_callbacks):
+    settings.PACKAGE_INLINE_MAX_BYTES = 100
+    extracted = packages_listing()
+    login(client, "training_editor")
+    url = add_step_url(built)
+    data = page_form_data(client, url)
+    data.update({"title": "Module refusé", "slug": "module-refuse", "action-publish": "action-publish"})
+    data["package_upload"] = zip_upload(sample.zip_bytes({"../../etc/passwd": "x", **sample.scorm12_files()}))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, data)
+    row = PackageImport.objects.get()
+    html = client.get(response["Location"]).content.decode()
+    assert "sort du dossier" in html and 'role="alert"' in html
+    assert "l'étape reste telle que vous l'avez enregistrée, sans ce paquet" in html
+    step = PackageStepPage.objects.get(slug="module-refuse")
+    assert reverse("wagtailadmin_pages:edit", args=[step.pk]) in html
+    assert 'http-equiv="refresh"' not in html
+    assert not Package.objects.exists()
+    assert step.package is None and not step.live
+    assert row.step is None and row.finished_at is not None
+    assert not private_storage().exists(row.upload)
+    assert packages_listing() == extracted
+
+
+def test_page_form_large_file_that_is_not_a_zip_is_refused_on_the_field(client, built, settings):
+    settings.PACKAGE_INLINE_MAX_BYTES = 10
+    login(client, "superuser")
+    url = add_step_url(built)
+    data = page_form_data(client, url)
+    data.update({"title": "Module", "slug": "module"})
+    data["package_upload"] = zip_upload(b"%PDF-1.4 " + b"x" * 200, name="notice.pdf")
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "n'est pas une archive ZIP" in response.context["form"].errors["package_upload"][0]
+    assert not PackageImport.objects.exists() and not PackageStepPage.objects.exists()
+
+
+def test_status_page_of_a_step_upload_is_open_to_its_uploader(client, built, settings,
+                                                             django_capture_on_commit_callbacks):
+    """An editor with page permissions but none of the package roles follows their own import."""
+    settings.PACKAGE_INLINE_MAX_BYTES = 100
+    writers = Group.objects.create(name="Rédaction")
+    writers.permissions.add(Permission.objects.get(codename="access_admin"))
+    for codename in ("add_page", "change_page", "publish_page"):
+        GroupPagePermission.objects.create(group=writers, page=built["course"],
+                                           permission=Permission.objects.get(codename=codename,
+                                                                             content_type__app_label="wagtailcore"))
+    writer = UserFactory(username="redacteur", groups=[])
+    writer.groups.add(writers)
+    client.force_login(writer)
+    url = add_step_url(built)
+    data = page_form_data(client, url)
+    data.update({"title": "Module", "slug": "module", "action-publish": "action-publish"})
+    data["package_upload"] = zip_upload()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, data)
+    status_url = response["Location"]
+    assert client.get(status_url).status_code == 200
+    assert PackageStepPage.objects.get().live
+    other = UserFactory(username="autre_redacteur", groups=[])
+    other.groups.add(writers)
+    client.force_login(other)
+    assert client.get(status_url).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("path", "large"),
+    [
+        ("/admin/formations/paquets/importer/", True),
+        ("/admin/pages/add/learning/packagesteppage/12/", True),
+        ("/admin/pages/12/edit/", True),
+        ("/admin/pages/add/learning/lessonpage/12/", False),
+        ("/admin/pages/12/edit/preview/", False),
+        ("/admin/pages/12/delete/", False),
+    ],
+)
+def test_the_step_page_form_takes_package_sized_bodies(settings, path, large):
+    """The page form's upload can reach the task threshold (50 Mo) past the site's 12 Mo limit."""
+    from cms.middleware import RequestBodyLimitMiddleware
+
+    limit = RequestBodyLimitMiddleware.limit_for(RequestFactory().post(path))
+    assert limit == (settings.PACKAGE_UPLOAD_MAX_BYTES if large else settings.MAX_REQUEST_BODY_BYTES)
+    if large:
+        from learning.packages.forms import inline_max_bytes
+
+        assert limit > inline_max_bytes()
+
+
+def test_autosave_does_not_queue_a_large_upload(client, built, settings, django_capture_on_commit_callbacks):
+    """Wagtail's autosave posts the whole form, the chosen file included, as soon as it
+    changes: the page is saved, the file waits for the editor's own « Enregistrer »."""
+    settings.PACKAGE_INLINE_MAX_BYTES = 100
+    login(client, "superuser")
+    url = add_step_url(built)
+    data = page_form_data(client, url)
+    data.update({"title": "Module", "slug": "module"})
+    data["package_upload"] = zip_upload()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, data, headers={"Accept": "application/json"})
+    assert response.status_code == 200 and response.json()["success"] is True
+    step = PackageStepPage.objects.get()
+    assert step.package is None and not PackageImport.objects.exists() and not Package.objects.exists()
+
+    edit = reverse("wagtailadmin_pages:edit", args=[step.pk])  # the editor then publishes
+    data = page_form_data(client, edit)
+    data.update({"action-publish": "action-publish"})
+    data["package_upload"] = zip_upload()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(edit, data)
+    row = PackageImport.objects.get()
+    assert response["Location"] == reverse("formations_paquets:status", args=[row.uuid])
+    step.refresh_from_db()
+    assert step.live and step.package is not None

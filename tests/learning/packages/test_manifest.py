@@ -294,6 +294,31 @@ def test_unsupported_sequencing_and_navigation_features_are_listed():
     assert parsed.launchables[0]["identifier"] == "A"  # such a package still plays
 
 
+def test_objective_measure_weights_are_read_per_item():
+    body = """
+    <item identifier="CHAP" ><title>Chapitre</title>
+      <item identifier="A" identifierref="R"><title>A</title>
+        <imsss:sequencing><imsss:rollupRules objectiveMeasureWeight="0"/></imsss:sequencing></item>
+      <item identifier="B" identifierref="R"><title>B</title>
+        <imsss:sequencing IDRef="shared"/></item>
+      <imsss:sequencing><imsss:rollupRules objectiveMeasureWeight="0.25"/></imsss:sequencing>
+    </item>
+    <item identifier="C" identifierref="R"><title>C</title>
+      <imsss:sequencing><imsss:rollupRules objectiveMeasureWeight="1.0"/></imsss:sequencing></item>"""
+    collection = """<imsss:sequencingCollection><imsss:sequencing ID="shared">
+      <imsss:rollupRules objectiveMeasureWeight="0.5"/></imsss:sequencing></imsss:sequencingCollection>"""
+    resources = '<resource identifier="R" type="webcontent" adlcp:scormType="sco" href="a.html"/>'
+    parsed = manifest.parse(manifest2004(body, resources, sequencing_collection=collection).encode())
+    # clusters too; the default 1.0 is not stored
+    assert parsed.manifest["measure_weights"] == {"A": 0.0, "B": 0.5, "CHAP": 0.25}
+    assert parsed.manifest["unsupported"] == []  # a weight is applied: not listed as unsupported
+    assert "measure_weights" not in manifest.parse(sample.scorm2004_files()["imsmanifest.xml"].encode()).manifest
+
+    bad = body.replace('objectiveMeasureWeight="0"', 'objectiveMeasureWeight="2"')
+    message = refusal(manifest2004(bad, resources, sequencing_collection=collection))
+    assert "objectiveMeasureWeight" in message and "« A »" in message
+
+
 def test_lom_metadata_title_and_description():
     metadata = """<metadata><schema>ADL SCORM</schema><schemaversion>1.2</schemaversion>
       <lom xmlns="http://www.imsglobal.org/xsd/imsmd_rootv1p2p1"><general>

@@ -277,23 +277,76 @@ def state(completion, success="unknown", score=None, terminated=False):
         ({}, "in_progress", None, 0.0),
         ({"ITEM-1": state("completed")}, "in_progress", None, 0.3333),
         ({n: state("completed") for n in ("ITEM-1", "ITEM-2", "ITEM-3")}, "completed", None, 1.0),
+        # score: measure rollup, every SCO weighing 1.0, an unscored one in the divisor (SN RB.1.1)
         ({"ITEM-1": state("completed", "passed", 90), "ITEM-2": state("completed"),
-          "ITEM-3": state("completed", "passed", 70)}, "passed", 80, 1.0),
+          "ITEM-3": state("completed", "passed", 70)}, "passed", 53.33, 1.0),
+        ({"ITEM-1": state("completed", "passed", 90), "ITEM-2": state("completed", "passed", 60),
+          "ITEM-3": state("completed", "passed", 70)}, "passed", 73.33, 1.0),
         # a failure is not final while the SCO's session goes on…
         ({"ITEM-1": state("completed", "passed", 90), "ITEM-2": state("completed"),
-          "ITEM-3": state("completed", "failed", 40)}, "in_progress", 65, 1.0),
+          "ITEM-3": state("completed", "failed", 40)}, "in_progress", 43.33, 1.0),
         # …it is once the SCO terminated with it
         ({"ITEM-1": state("completed", "passed", 90), "ITEM-2": state("completed"),
-          "ITEM-3": state("completed", "failed", 40, terminated=True)}, "failed", 65, 1.0),
+          "ITEM-3": state("completed", "failed", 40, terminated=True)}, "failed", 43.33, 1.0),
         # every SCO must be completed or terminated before the attempt fails
         ({"ITEM-1": state("completed", "failed", 40, terminated=True), "ITEM-2": state("incomplete")},
-         "in_progress", 40, 0.3333),
+         "in_progress", 13.33, 0.3333),
         ({"ITEM-1": state("completed", "failed", 40, terminated=True), "ITEM-2": state("incomplete", terminated=True),
-          "ITEM-3": state("completed")}, "failed", 40, 0.6667),
+          "ITEM-3": state("completed")}, "failed", 13.33, 0.6667),
     ],
 )
 def test_rollup_of_a_three_sco_package(states, status, score, progress):
     assert runtime.rollup(package2004(), states) == (status, score, progress)
+
+
+def weighted2004(weights, organization=None):
+    package = package2004()
+    package.manifest = {"measure_weights": weights}
+    if organization is not None:
+        package.organization = organization
+    return package
+
+
+def test_rollup_score_uses_the_objective_measure_weights():
+    # content SCOs weighing 0 (what authoring tools write so that only the test counts)
+    package = weighted2004({"ITEM-1": 0.0, "ITEM-2": 0.0})
+    states = {"ITEM-1": state("completed"), "ITEM-2": state("completed"), "ITEM-3": state("completed", "passed", 90)}
+    assert runtime.rollup(package, states) == ("passed", 90, 1.0)
+    # 0.5 / 0.5 / 1.0: (0.5 × 60 + 1.0 × 90) / 2.0, the unscored SCO 2 still in the divisor
+    package = weighted2004({"ITEM-1": 0.5, "ITEM-2": 0.5})
+    states = {"ITEM-1": state("completed", "passed", 60), "ITEM-2": state("completed"),
+              "ITEM-3": state("completed", "passed", 90)}
+    assert runtime.rollup(package, states)[1] == 60
+    # no child with a score, or only weights of 0: no score
+    assert runtime.rollup(package, {"ITEM-1": state("completed")})[1] is None
+    assert runtime.rollup(weighted2004({"ITEM-1": 0, "ITEM-2": 0, "ITEM-3": 0}),
+                          {"ITEM-1": state("completed", "passed", 80)})[1] is None
+
+
+def test_rollup_score_goes_up_the_organisation_tree():
+    """A cluster's measure is the weighted mean of its children, then weighs as one child."""
+    organization = [
+        {"identifier": "CHAP-1", "title": "Chapitre 1", "sco": None, "children": [
+            {"identifier": "ITEM-1", "title": "1", "sco": "ITEM-1", "children": []},
+            {"identifier": "ITEM-2", "title": "2", "sco": "ITEM-2", "children": []},
+        ]},
+        {"identifier": "ITEM-3", "title": "3", "sco": "ITEM-3", "children": []},
+    ]
+    states = {"ITEM-1": state("completed", "passed", 100), "ITEM-2": state("completed", "passed", 50),
+              "ITEM-3": state("completed", "passed", 90)}
+    # (mean(100, 50) + 90) / 2 = 82.5, not the flat mean 80
+    assert runtime.rollup(weighted2004({}, organization), states)[1] == 82.5
+    # the cluster's own weight: (0.5 × 75 + 1.0 × 90) / 1.5 = 85
+    assert runtime.rollup(weighted2004({"CHAP-1": 0.5}, organization), states)[1] == 85
+
+
+def test_scorm12_score_stays_the_mean_of_the_reported_scores():
+    package = Package(
+        standard="scorm12", title="P12", sha256="c",
+        launchables=[{**SCORM12_LAUNCHABLES[0], "identifier": f"S{n}"} for n in (1, 2, 3)],
+    )
+    states = {"S1": state("completed", "passed", 90), "S2": state("completed"), "S3": state("completed", "passed", 70)}
+    assert runtime.rollup(package, states) == ("passed", 80, 1.0)
 
 
 def test_rollup_counts_launched_assets_as_completed():
@@ -316,7 +369,8 @@ def test_three_sco_package_through_commits():
     for seq, sco in enumerate(("ITEM-1", "ITEM-2"), start=1):
         commit(attempt, seq, {"cmi.completion_status": "completed", "cmi.success_status": "passed",
                               "cmi.score.scaled": "0.9"}, sco=sco)
-    assert runtime.rollup(attempt.package, attempt.scos) == ("in_progress", 90, 0.6667)
+    # partial: SCO 3, not yet scored, weighs 1.0 in the divisor (measure rollup)
+    assert runtime.rollup(attempt.package, attempt.scos) == ("in_progress", 60, 0.6667)
     commit(attempt, 3, {"cmi.completion_status": "completed", "cmi.score.scaled": "0.6"}, sco="ITEM-3")
     # 0.6 < the scaled passing score 0.8: failed, but not final until ITEM-3 terminates
     assert runtime.rollup(attempt.package, attempt.scos) == ("in_progress", 80, 1.0)

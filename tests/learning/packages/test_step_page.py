@@ -86,7 +86,7 @@ def test_a_passed_attempt_shows_its_score_the_certificate_and_review(client, lea
     html = client.get(scorm12_course["step"].url).content.decode()
     assert launch_form(html)[1] == "Revoir le module"
     assert "sans que cela change votre résultat" in html
-    assert "90 %" in html and "Réussie" in html
+    assert "90\u00a0%" in html and "Réussie" in html
     assert reverse("learning:certificate_download", args=[enrollment.pk]) in html
     assert "Réussi</span>" in html  # TOC
 
