@@ -28,7 +28,8 @@ demo: migrate
 
 # Site with demo data on the embedded SQLite database: http://127.0.0.1:8000, with a task
 # worker beside the web server (campaign launches, bulk enrolments, exports, package
-# imports complete); Ctrl-C stops both.
+# imports complete); Ctrl-C stops both. DEBUG is off (the site's own error pages; static
+# and media files are still served): `DEBUG=1 make run` for Django's debug pages.
 run: demo
 	@$(PY) manage.py db_worker --no-startup-delay & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \

@@ -5,8 +5,10 @@ The directory forms only validate and collect input: saving goes through ``cms.s
 """
 
 import logging
+from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.widgets.chooser import BaseChooser
@@ -165,10 +167,21 @@ class AgentForm(forms.ModelForm):
 class ThrottledPasswordResetForm(PasswordResetForm):
     """Django's reset form, sending at most ``PASSWORD_RESET_MAX_PER_ADDRESS`` mails per
     address (normalised) per hour. Past that, nothing is sent and nothing tells: the view
-    shows the same "if an account exists" page, so the form reveals no account."""
+    shows the same "if an account exists" page, so the form reveals no account.
+
+    The mail's link is built on the public base URL (``WAGTAILADMIN_BASE_URL``: scheme, host
+    and port) and signed with the site's name, never with the Host header of the request
+    (Django would use ``get_current_site(request)``, a ``RequestSite`` without contrib.sites)."""
 
     def save(self, *args, **kwargs):
         if not auth_security.take_password_reset_mail(self.cleaned_data["email"]):
             logger.warning("Password reset: hourly limit reached for one address; no mail sent.")
             return None
+        base = urlsplit(settings.WAGTAILADMIN_BASE_URL)
+        kwargs["domain_override"] = base.netloc
+        kwargs["use_https"] = base.scheme == "https"
+        kwargs["extra_email_context"] = {
+            "site_name": getattr(settings, "WAGTAIL_SITE_NAME", "") or "Parcours",
+            **(kwargs.get("extra_email_context") or {}),
+        }
         return super().save(*args, **kwargs)

@@ -3,6 +3,8 @@
 from cms import converters  # noqa: F401
 
 # isort: split
+import re
+
 from django.conf import settings
 from django.urls import include, path, re_path
 from django.views.i18n import JavaScriptCatalog
@@ -52,10 +54,21 @@ urlpatterns = [
     path("rh/entretiens/", include("appraisal.hr_urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+def media_patterns():
+    """``MEDIA_URL`` served from ``MEDIA_ROOT`` (Wagtail images and documents) when
+    ``SERVE_MEDIA`` is on: the dev and demo settings, whether ``DEBUG`` is on or off
+    (``django.conf.urls.static.static()`` would serve nothing with ``DEBUG`` off)."""
+    if not getattr(settings, "SERVE_MEDIA", False) or "://" in settings.MEDIA_URL:
+        return []
+    from django.views.static import serve
+
+    prefix = settings.MEDIA_URL.lstrip("/")
+    return [re_path(rf"^{re.escape(prefix)}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
+
+
+urlpatterns += media_patterns()
 
 urlpatterns += [path("", include(wagtail_urls))]
 

@@ -7,7 +7,7 @@ image) come from ``cms.charts``; this module only chooses the data and the label
 import pygal
 from django.utils.translation import gettext as _
 
-from cms import charts
+from cms import charts, numbers
 
 STYLE = charts.style()
 
@@ -25,7 +25,7 @@ def completion_rate_chart(rows, *, title, standalone=False):
         labels.append(name)
         values.append(rate)
         parts.append(
-            _("%(unit)s : %(rate)s %%") % {"unit": name, "rate": f"{rate:.0f}"}
+            _("%(unit)s : %(rate)s") % {"unit": name, "rate": numbers.percent(rate)}
             if rate is not None
             else _("%(unit)s : aucune inscription") % {"unit": name}
         )
@@ -43,7 +43,7 @@ def completion_rate_chart(rows, *, title, standalone=False):
         truncate_label=48,
         y_labels=[0, 25, 50, 75, 100],  # the value axis of a horizontal bar: five labels that never overlap
         no_data_text=_("Aucune donnée"),
-        value_formatter=lambda value: f"{value:.0f} %",
+        value_formatter=numbers.percent,
     )
     # pygal draws the first series value at the bottom: reverse to read top-down like the table.
     chart.x_labels = list(reversed(labels))

@@ -8,7 +8,7 @@ module only chooses the data and the labels. The report page also gives the data
 import pygal
 from django.utils.translation import gettext as _
 
-from cms import charts
+from cms import charts, numbers
 
 STYLE = charts.style(guide_stroke_color="#d9d9d9", major_guide_stroke_color="#d9d9d9")
 
@@ -21,8 +21,8 @@ def describe(funnel):
             parts.append(_("%(stage)s : %(count)s") % {"stage": stage.label, "count": stage.count})
         else:
             parts.append(
-                _("%(stage)s : %(count)s (%(rate)s %%)")
-                % {"stage": stage.label, "count": stage.count, "rate": f"{stage.rate * 100:.0f}"}
+                _("%(stage)s : %(count)s (%(rate)s)")
+                % {"stage": stage.label, "count": stage.count, "rate": numbers.ratio_percent(stage.rate)}
             )
     return " ; ".join(parts)
 
@@ -36,7 +36,7 @@ def funnel_chart(funnel, *, title, standalone=False):
     def label(value):
         if value is None:
             return ""
-        share = f" ({value / received * 100:.0f} %)" if received else ""
+        share = f" ({numbers.percent(value / received * 100)})" if received else ""
         return f"{value:.0f}{share}"
 
     chart = charts.chart(

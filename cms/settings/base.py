@@ -110,7 +110,12 @@ MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 12 * 1024 * 1024, min
 # (the reverse proxy must allow it on that path too, docs/deployment.md); larger than
 # PACKAGE_INLINE_MAX_BYTES, they are imported by a background task.
 PACKAGE_UPLOAD_MAX_BYTES = env_int("PACKAGE_UPLOAD_MAX_BYTES", 2 * 1024**3, minimum=1)
-REQUEST_BODY_LIMITS = {"/admin/formations/paquets/importer/": PACKAGE_UPLOAD_MAX_BYTES}
+# The package step's page form (add, and edit: any page's edit path) takes them too.
+REQUEST_BODY_LIMITS = {
+    "/admin/formations/paquets/importer/": PACKAGE_UPLOAD_MAX_BYTES,
+    "/admin/pages/add/learning/packagesteppage/": PACKAGE_UPLOAD_MAX_BYTES,
+    r"^/admin/pages/\d+/edit/$": PACKAGE_UPLOAD_MAX_BYTES,
+}
 
 # Reverse proxies in front of the application that append to X-Forwarded-For (cms.net.client_ip).
 # 0: the header is ignored and REMOTE_ADDR is the client. See docs/deployment.md.
@@ -235,6 +240,9 @@ STATICFILES_FINDERS = [
 ]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", BASE_DIR / "media"))
+# Django serves MEDIA_ROOT itself (cms/urls.py) only where no web server does: the dev and
+# demo settings (`make run`, debug on or off). In production the reverse proxy serves it.
+SERVE_MEDIA = False
 PRIVATE_ROOT = Path(env("PRIVATE_ROOT", BASE_DIR / "private"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -248,6 +256,8 @@ STORAGES = {
 # --- Wagtail
 WAGTAIL_SITE_NAME = "Parcours"
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+# Wagtail leaves the password field of its sign-in form without a label ("Password" in French).
+WAGTAILADMIN_USER_LOGIN_FORM = "identity.forms.AdminLoginForm"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAILEMBEDS_RESPONSIVE_HTML = True

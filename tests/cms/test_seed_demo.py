@@ -305,8 +305,12 @@ def test_lives_next_to_other_org_charts(db, cms_seeders_only, demo_password):
 
 def test_every_registered_seeder_is_idempotent(db, demo_password):
     """Integration with the other apps: every registered seeder runs, twice, adding nothing
-    the second time (if this fails, the model named in the diff tells whose seeder)."""
-    run()
+    the second time (if this fails, the model named in the diff tells whose seeder). The
+    printout agrees in number ("1 formation (1 créée)", "1 agent sans responsable")."""
+    printout = run()
+    assert "cours cmi5 : 1 formation (1 créée)" in printout
+    assert re.search(r"lancée : \d+ entretiens?, \d+ agents? sans responsable", printout)
+    assert not re.search(r"(?<![\d,.])1 (?:formations|créées|agents|entretiens)\b", printout), printout
     models = [m for m in apps.get_models() if m._meta.managed and not m._meta.proxy]
     before = counts(*models)
     run()

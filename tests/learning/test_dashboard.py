@@ -111,7 +111,7 @@ def test_my_courses_lists_current_enrolments_overdue_first_and_certificates(cour
     assert completed.certificate_code in html
 
     assert "En retard" in html
-    assert '<progress max="100" value="33"' in html and "33 %" in html
+    assert '<progress max="100" value="33"' in html and "33\u00a0%" in html
     assert "Mes attestations" in html
     assert "Reprendre" in html and "Commencer" in html
     download = safe_reverse("learning:certificate_download", enrollment_id=completed.pk)

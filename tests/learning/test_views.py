@@ -115,7 +115,7 @@ def test_catalogue_shows_the_agents_status_and_progress(client, chain, course):
     services.complete_lesson(user=chain["agent"].user, lesson=course["lessons"][0])
     html = login(client, chain["agent"]).get(url(course["index"])).text
     assert "status-in_progress" in html and "En cours" in html
-    assert '<progress max="100" value="33"' in html and "33 %" in html
+    assert '<progress max="100" value="33"' in html and "33\u00a0%" in html
 
 
 # --- course page -------------------------------------------------------------------------------
@@ -465,7 +465,7 @@ def test_hr_view_completion_by_unit_with_chart_and_table(client, chain, course, 
     assert "<svg" in html and "<script" not in html
     assert "Direction des ressources humaines" in html
     assert "<caption" in html and '<th scope="row">' in html
-    assert "50 %" in html  # 1 of 2 enrolments under DRH completed
+    assert "50\u00a0%" in html  # 1 of 2 enrolments under DRH completed
     assert "?unit=DRH" in html  # drill-down link
 
 
@@ -524,7 +524,7 @@ def test_completion_chart_is_accessible():
     )
     assert svg.startswith("<svg") and 'role="img"' in svg and "aria-labelledby=" in svg
     assert "<title" in svg and "<desc" in svg and "<script" not in svg
-    assert "Direction A &amp; B : 50 %" in svg and "Direction C : aucune inscription" in svg
+    assert "Direction A &amp; B : 50\u00a0%" in svg and "Direction C : aucune inscription" in svg
 
 
 # --- certificates ------------------------------------------------------------------------------
@@ -680,9 +680,9 @@ def test_hr_table_chart_and_csv_round_the_same_way(client, chain, course, org):
             enrol(agent, course["course"])
     login(client, chain["hr"])
     html = client.get(reverse("learning:hr")).text
-    assert '<td class="num">41 %</td>' in html
+    assert '<td class="num">41\u00a0%</td>' in html
     chart = client.get(reverse("learning:hr_chart")).text
-    assert ": 41 %" in chart and "42 %" not in chart
+    assert ": 41\u00a0%" in chart and "42\u00a0%" not in chart
     export = client.get(reverse("learning:hr_export"))
     assert export["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig")), delimiter=";"))
@@ -694,9 +694,9 @@ def test_hr_table_chart_and_csv_round_the_same_way(client, chain, course, org):
 def test_hr_chart_value_axis_has_five_labels(client, chain, course):
     login(client, chain["hr"])
     chart = client.get(reverse("learning:hr_chart")).text
-    for label in ("0 %", "25 %", "50 %", "75 %", "100 %"):
+    for label in ("0\u00a0%", "25\u00a0%", "50\u00a0%", "75\u00a0%", "100\u00a0%"):
         assert f">{label}</text>" in chart
-    assert ">10 %</text>" not in chart
+    assert ">10\u00a0%</text>" not in chart
 
 
 def test_hr_export_is_refused_to_others(client, chain):

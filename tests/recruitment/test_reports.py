@@ -157,7 +157,7 @@ def test_the_chart_has_no_script_and_says_its_figures(dataset, hr):
     svg = charts.funnel_chart(report.funnel, title="Entonnoir")
     assert "<script" not in svg and "<?xml" not in svg
     assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
-    assert "Reçue : 6" in svg and "Recrutée : 2 (33 %)" in svg
+    assert "Reçue : 6" in svg and "Recrutée : 2 (33\u00a0%)" in svg
     assert charts.funnel_chart(report.funnel, title="Entonnoir", standalone=True).startswith("<?xml")
 
 
