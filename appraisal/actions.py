@@ -21,10 +21,9 @@ from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils.formats import date_format
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from wagtail.log_actions import log as log_action
 from wagtail.permissions import policy_registry
 
@@ -47,6 +46,7 @@ from cms.actions import BaseAction
 from cms.dates import local_day
 from cms.exceptions import Conflict
 from cms.models import Agent
+from cms.text import date_format, of
 
 MAX_TEXT = content.MAX_TEXT
 DATE_INPUTS = ("%Y-%m-%d", "%d/%m/%Y")
@@ -250,8 +250,8 @@ class Notify(AppraisalAction):
     @classmethod
     def consequences(cls, appraisal):
         return [
-            _("Vous signez le compte rendu de %(agent)s : il est figé et ne pourra plus être modifié, sauf demande de "
-              "révision acceptée.") % {"agent": appraisal.agent.full_name},
+            _("Vous signez le compte rendu %(of_agent)s : il est figé et ne pourra plus être modifié, sauf demande "
+              "de révision acceptée.") % {"of_agent": of(appraisal.agent.full_name)},
             _("Il est notifié à l'agent par courriel ; l'agent dispose de %(days)s jours pour en prendre connaissance "
               "et le signer.") % {"days": appraisal.campaign.agent_return_days},
         ]  # fmt: skip
@@ -409,8 +409,8 @@ class Visa(AppraisalAction):
     @classmethod
     def consequences(cls, appraisal):
         return [
-            _("Le compte rendu de %(agent)s devient définitif : le visa ne peut pas être retiré.")
-            % {"agent": appraisal.agent.full_name},
+            _("Le compte rendu %(of_agent)s devient définitif : le visa ne peut pas être retiré.")
+            % {"of_agent": of(appraisal.agent.full_name)},
             _("Il est archivé en PDF et une copie est adressée à l'agent et à son évaluateur."),
         ]
 
@@ -486,9 +486,9 @@ class Delegate(AppraisalAction):
         appraisal.evaluator = delegate
         appraisal.delegation_reason = reason
         self.note = _(
-            "Délégation de %(old)s (matricule %(old_n)s) à %(new)s (matricule %(new_n)s). Motif : %(reason)s"
+            "Délégation %(of_old)s (matricule %(old_n)s) à %(new)s (matricule %(new_n)s). Motif : %(reason)s"
         ) % {
-            "old": previous.full_name,
+            "of_old": of(previous.full_name),
             "old_n": previous.employee_number,
             "new": delegate.full_name,
             "new_n": delegate.employee_number,
@@ -758,6 +758,52 @@ class FinishLaunch(CampaignAction):
         self.obj.launched_at = self.obj.launched_at or self.now
         self.obj.launch_progress = 1.0
         self.obj.launch_report = self.params["report"]
+
+
+class CloseCampaign(CampaignAction):
+    """HR closes a running campaign whose appraisals are all final or cancelled, with no
+    revision request waiting for its answer: its appraisals leave the evaluators' lists (the
+    agents keep their reports) and the late lists."""
+
+    name = "close"
+    label = gettext_lazy("Clôturer la campagne")
+    done_message = gettext_lazy("Campagne clôturée.")
+    denied_message = gettext_lazy("Vous n'êtes pas autorisé à clôturer cette campagne.")
+
+    def roles(self):
+        allowed = policy_registry.get_by_type(Campaign).user_has_permission(self.user, "change")
+        return {HR} if allowed else set()
+
+    def refused(self, state):
+        if state == CampaignStatus.CLOSED:
+            return _("Cette campagne est déjà clôturée.")
+        if state != CampaignStatus.RUNNING:
+            return _("Seule une campagne lancée peut être clôturée.")
+        return super().refused(state)
+
+    def guard(self):
+        open_count = (
+            Appraisal.objects.filter(campaign=self.obj)
+            .filter(~Q(state__in=[S.FINAL, S.CANCELLED]) | Q(revision_state=R.REQUESTED))
+            .count()
+        )
+        if open_count:
+            raise Conflict(
+                ngettext(
+                    "%(count)d entretien de cette campagne n'est pas terminé (ni définitif ni annulé, ou une demande "
+                    "de révision attend sa réponse) : la campagne ne peut pas être clôturée.",
+                    "%(count)d entretiens de cette campagne ne sont pas terminés (ni définitifs ni annulés, ou une "
+                    "demande de révision attend sa réponse) : la campagne ne peut pas être clôturée.",
+                    open_count,
+                )
+                % {"count": open_count}
+            )
+
+    def apply(self):
+        """Nothing beyond the status (set by ``execute``)."""
+
+    def audit(self):
+        log_action(self.obj, launch.CLOSE_ACTION, user=self.user)
 
 
 def action_for(name):

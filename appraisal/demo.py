@@ -39,9 +39,10 @@ from types import SimpleNamespace
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from appraisal import services, workflow
-from appraisal.actions import ACTIONS
+from appraisal.actions import ACTIONS, CloseCampaign
 from appraisal.choices import AppraisalState as S
 from appraisal.choices import CampaignStatus
 from appraisal.choices import RevisionState as R
@@ -308,10 +309,12 @@ class Stories:
 
 
 def last_year_final(context, template, now):
-    """Last year's campaign for the demo ``agent``'s unit, with the agent's report final (played
-    through the actions on last year's dates, so that the agent's page lists a past report and
-    this year's launch carries its objectives over). The unit's other appraisals of that year
-    are cancelled in bulk, as by ``hr`` (only the agent's story is kept). Returns the campaign or None."""
+    """Last year's campaign for the demo ``agent``'s unit, over and closed: the agent's report
+    final (played through the actions on last year's dates, so that the agent's page lists a
+    past report and this year's launch carries its objectives over), the unit's other reports
+    final too, in bulk like the scatter (``Scatter`` on last year's dates: convoked, held,
+    notified, signed, visa), then the campaign closed by ``hr`` (``actions.CloseCampaign``), so
+    that its reports leave the evaluators' lists and the late lists. Returns the campaign or None."""
     agent = context.agents.get("agent")
     hr_user = context.users.get("hr")
     if agent is None or agent.manager_id is None:
@@ -347,18 +350,32 @@ def last_year_final(context, template, now):
         ]
         answers = demo_answers(campaign.template_snapshot, 1, objectives=objectives)
         stories.to_final(mine, 385, 375, 370, 366, 362, answers, observations=_pick(OBSERVATIONS, 1))
-    # the others, in bulk (like the scatter): cancelled by HR, with their transition rows
-    others = list(rows.exclude(pk=getattr(mine, "pk", None)).filter(state=S.CREATED).values_list("pk", flat=True))
+    # The others: final, in bulk with their transitions and versions, on last year's dates.
+    others = rows.exclude(pk=getattr(mine, "pk", None)).filter(state=S.CREATED)
+    scatter = Scatter(campaign, context.rng, now - timedelta(days=365), hr_user_id=getattr(hr_user, "pk", None))
+    scatter.apply(
+        list(
+            others.filter(reviewer__isnull=False)
+            .order_by("pk")
+            .values_list("pk", "agent_id", "agent__user_id", "evaluator__user_id", "reviewer__user_id")
+        ),
+        profile=((S.FINAL, 100),),
+    )
+    # Without a reviewer no visa can be put: such reports were handled outside the application.
+    unreviewed = list(others.filter(reviewer__isnull=True).values_list("pk", flat=True))
     _declared("cancel", S.CREATED, S.CANCELLED)
-    reason, moment = "Entretien conduit sur support papier.", _at(now, 390, 9)
-    for chunk in _chunks(others, UPDATE_BATCH):
+    reason, moment = "Entretien conduit sur support papier (pas d'autorité hiérarchique désignée).", _at(now, 390, 9)
+    for chunk in _chunks(unreviewed, UPDATE_BATCH):
         Appraisal.objects.filter(pk__in=chunk).update(state=S.CANCELLED, cancelled_reason=reason, updated_at=moment)
     at = _db_value(AppraisalTransition, "at", moment)
     hr_id = getattr(hr_user, "pk", None)
     _insert(
         AppraisalTransition, TRANSITION_COLUMNS,
-        [(pk, "cancel", S.CREATED, S.CANCELLED, hr_id, at, reason, 1, "") for pk in others],
+        [(pk, "cancel", S.CREATED, S.CANCELLED, hr_id, at, reason, 1, "") for pk in unreviewed],
     )  # fmt: skip
+    if hr_user is not None:
+        closed_on = _at(now, 365 - ENDS_IN_DAYS, 17)
+        campaign = CloseCampaign(campaign.pk, user=hr_user, now=closed_on, notify=False).execute()
     return campaign
 
 
@@ -424,11 +441,12 @@ class Scatter:
         return moments
 
     @transaction.atomic
-    def apply(self, rows):
-        """One transaction: all the states or none (and no commit per inserted row)."""
+    def apply(self, rows, profile=PROFILE):
+        """One transaction: all the states or none (and no commit per inserted row).
+        ``profile``: the share (in %) of each state, ``PROFILE`` by default."""
         self.rng.shuffle(rows)
         start, cumulative = 0, 0
-        for state, share in PROFILE:
+        for state, share in profile:
             cumulative += share
             end = round(len(rows) * cumulative / 100)
             group, start = rows[start:end], end
@@ -561,7 +579,10 @@ def seed_appraisal(context):
     with transaction.atomic():
         previous = last_year_final(context, template, now)  # first: this year's launch carries its objectives
         if previous is not None:
-            context.log(f"  campagne « {previous} » : compte rendu définitif de l'agent de démonstration")
+            context.log(
+                f"  campagne « {previous} » : comptes rendus définitifs (dont celui de l'agent de démonstration), "
+                + ("campagne clôturée" if previous.status == CampaignStatus.CLOSED else "campagne en cours")
+            )
         started = time.perf_counter()
         launched = services.launch_campaign(campaign_id=campaign.pk, actor=hr_user)
         launched_at = _at(now, STARTED_DAYS_AGO, 8, 30)
@@ -570,14 +591,21 @@ def seed_appraisal(context):
         campaign.refresh_from_db()
         report = launched.launch_report
         context.log(
-            f"  campagne « {campaign} » lancée : {report['created']} entretiens, "
-            f"{len(report['without_manager'])} agents sans responsable ({time.perf_counter() - started:.1f} s)"
+            f"  campagne « {campaign} » lancée : "
+            + ngettext("%(count)s entretien", "%(count)s entretiens", report["created"]) % {"count": report["created"]}
+            + ", "
+            + ngettext(
+                "%(count)s agent sans responsable", "%(count)s agents sans responsable", len(report["without_manager"])
+            )
+            % {"count": len(report["without_manager"])}
+            + f" ({time.perf_counter() - started:.1f} s)"
         )
 
         stories = Stories(campaign, context, now)
         touched = stories.play()  # back-dated: no e-mails (they would be misleading)
         finals = list(stories.finals) + list(
-            Appraisal.objects.filter(campaign=previous, state=S.FINAL).values_list("pk", flat=True) if previous else []
+            Appraisal.objects.filter(campaign=previous, state=S.FINAL, agent=context.agents.get("agent"))
+            .values_list("pk", flat=True) if previous else []
         )
         if finals:
             from appraisal import tasks

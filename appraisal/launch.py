@@ -13,6 +13,7 @@ from appraisal.choices import CampaignStatus
 from appraisal.models import Campaign
 
 LAUNCH_ACTION = "appraisal.campaign.launch"
+CLOSE_ACTION = "appraisal.campaign.close"  # actions.CloseCampaign
 # A launch requested this long ago and still not started or finished is considered lost
 # (worker stopped, queue flushed): HR may request it again.
 STALE_LAUNCH_AFTER = timedelta(minutes=30)

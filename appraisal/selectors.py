@@ -4,9 +4,11 @@ from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, Val
 
 from appraisal import deadlines
 from appraisal.choices import AppraisalState as S
+from appraisal.choices import CampaignStatus
 from appraisal.models import Appraisal, AppraisalTransition, Campaign
 from appraisal.permissions import can_view_all
 from cms.selectors import agent_for_user
+from cms.text import Unaccent, unaccent
 
 
 def appraisals_visible_to(user):
@@ -53,10 +55,12 @@ def campaign_visible_to(user, campaign_id):
 
 
 def evaluator_queue(agent):
-    """The manager's appraisals to conduct, by state, with deadlines (one query)."""
+    """The manager's appraisals to conduct, by state, with deadlines (one query); those of
+    closed campaigns are done with (their agents keep them on their own page)."""
     return (
         Appraisal.objects.filter(evaluator=agent)
         .exclude(state=S.CANCELLED)
+        .exclude(campaign__status=CampaignStatus.CLOSED)
         .select_related("campaign", "agent__user", "agent__org_unit")
         .order_by("state", "interview_at", "agent__user__last_name")
     )
@@ -124,8 +128,15 @@ def own_appraisals(agent):
 
 
 def evaluator_state_counts(agent):
-    """{state: count} of the appraisals an evaluator (or delegate) conducts (one query)."""
-    rows = Appraisal.objects.filter(evaluator=agent).exclude(state=S.CANCELLED).values("state").annotate(n=Count("pk"))
+    """{state: count} of the appraisals an evaluator (or delegate) conducts, closed campaigns
+    left out like in ``evaluator_queue`` (one query)."""
+    rows = (
+        Appraisal.objects.filter(evaluator=agent)
+        .exclude(state=S.CANCELLED)
+        .exclude(campaign__status=CampaignStatus.CLOSED)
+        .values("state")
+        .annotate(n=Count("pk"))
+    )
     return {row["state"]: row["n"] for row in rows.order_by()}
 
 
@@ -160,7 +171,8 @@ def late_condition(campaigns, now=None):
 
 def hr_appraisals(*, search="", campaign=None, state="", unit=None, late=False, leavers=False, now=None):
     """Every appraisal for HR (callers check ``permissions.can_view_all``), filtered: ``search``
-    (each word in the agent's first or last name, or the start of their matricule), campaign,
+    (each word in the agent's first or last name, ignoring case and accents: « lefevre » finds
+    « Lefèvre »; or the start of their matricule), campaign,
     state, unit subtree, late (past the convocation or notification limit). Ordered by
     campaign (latest first), then name. ``leavers``: open appraisals of inactive agents only
     (``appraisal.leavers``); every row carries ``agent_left`` (that flag). One query per page,
@@ -176,10 +188,16 @@ def hr_appraisals(*, search="", campaign=None, state="", unit=None, late=False, 
     )
     if leavers:
         rows = rows.filter(leaver_flags.flagged())
-    for word in search.split()[:5]:
+    words = search.split()[:5]
+    if words:
+        rows = rows.alias(
+            last_name_plain=Unaccent("agent__user__last_name"), first_name_plain=Unaccent("agent__user__first_name")
+        )
+    for word in words:
+        plain = unaccent(word)
         rows = rows.filter(
-            Q(agent__user__last_name__icontains=word)
-            | Q(agent__user__first_name__icontains=word)
+            Q(last_name_plain__icontains=plain)
+            | Q(first_name_plain__icontains=plain)
             | Q(agent__employee_number__istartswith=word)
         )
     if campaign is not None:
@@ -189,8 +207,6 @@ def hr_appraisals(*, search="", campaign=None, state="", unit=None, late=False, 
     if unit is not None:
         rows = rows.filter(agent__org_unit__path__startswith=unit.path)
     if late:
-        from appraisal.choices import CampaignStatus
-
         campaigns = [campaign] if campaign is not None else list(Campaign.objects.exclude(status=CampaignStatus.CLOSED))
         rows = rows.filter(late_condition(campaigns, now))
     return rows.order_by("-campaign__year", "-campaign_id", "agent__user__last_name", "agent__user__first_name", "pk")

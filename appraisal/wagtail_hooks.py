@@ -15,7 +15,7 @@ from wagtail.snippets.models import register_snippet
 
 from appraisal import permissions
 from appraisal.admin_views import AppraisalViewSetGroup
-from appraisal.launch import LAUNCH_ACTION
+from appraisal.launch import CLOSE_ACTION, LAUNCH_ACTION
 
 register_snippet(AppraisalViewSetGroup)
 
@@ -36,3 +36,4 @@ def register_dashboards_menu_item():
 @hooks.register("register_log_actions")
 def register_appraisal_log_actions(actions):
     actions.register_action(LAUNCH_ACTION, _("Lancer la campagne"), _("Lancement de la campagne demandé"))
+    actions.register_action(CLOSE_ACTION, _("Clôturer la campagne"), _("Campagne clôturée"))

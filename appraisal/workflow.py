@@ -66,7 +66,8 @@ TABLE = TransitionTable(
 )
 
 # A campaign's launch: HR requests it (again, to create what is missing: a relaunch of a
-# running campaign), the task begins it and finishes it. A closed campaign launches no more.
+# running campaign), the task begins it and finishes it; HR closes it. A closed campaign
+# launches no more.
 CAMPAIGN_TABLE = TransitionTable(
     CampaignStatus,
     [
@@ -83,6 +84,8 @@ CAMPAIGN_TABLE = TransitionTable(
             actors={SYSTEM},
         ),
         Transition("finish_launch", {CampaignStatus.LAUNCHING}, CampaignStatus.RUNNING, actors={SYSTEM}),
+        # HR closes a running campaign once every appraisal is final or cancelled.
+        Transition("close", {CampaignStatus.RUNNING}, CampaignStatus.CLOSED, actors={HR}),
     ],
 )
 

@@ -26,6 +26,11 @@ class CmsConfig(AppConfig):
 
         user_logged_in.connect(auth_security.expire_agent_sessions_at_browser_close, dispatch_uid="cms.session_expiry")
         post_migrate.connect(create_cache_table, sender=self, dispatch_uid="cms.create_cache_table")
+        from django.db.backends.signals import connection_created
+
+        from .text import register_sqlite_unaccent
+
+        connection_created.connect(register_sqlite_unaccent, dispatch_uid="cms.sqlite_unaccent")
         from . import tasks
 
         task_finished.connect(tasks.record_worker_run, dispatch_uid="cms.record_worker_run")

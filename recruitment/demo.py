@@ -32,6 +32,7 @@ from django.utils import formats, timezone
 from wagtail.models import GroupPagePermission
 
 from cms import roles
+from cms.choices import OrgUnitKind
 from cms.models import Agent, OrgUnit
 from cms.services import ensure_home_page
 from recruitment import messages, services
@@ -47,6 +48,7 @@ from recruitment.models import (
     MessageTemplate,
     Scorecard,
 )
+from recruitment.pages import unit_facts
 
 INDEX_SLUG = "offres-emploi"
 RECRUITER_PAGE_PERMISSIONS = ["add", "change", "publish", "lock", "unlock"]
@@ -66,7 +68,7 @@ def ul(*items):
 @dataclass(frozen=True)
 class OpeningSpec:
     slug: str
-    code: str  # the direction's code, in the reference
+    code: str  # the preferred direction's code (the reference names the direction the opening lands in)
     units: tuple  # preferred org unit codes, first found wins
     title: str
     category: str
@@ -476,27 +478,45 @@ def grant_recruiter_permissions(index):
 
 
 def _units(context):
-    """Org units for the openings: ``{code: unit}`` of every preferred code, and the directions
-    (root's children) to fall back on when the demo directory is smaller."""
+    """Org units for the openings: ``{code: unit}`` of every preferred code, and the units to
+    fall back on when the demo directory is smaller (its directions, each through its first
+    service when it has one; else the root)."""
     wanted = {code for spec in OPENINGS for code in spec.units}
     by_code = {unit.code: unit for unit in OrgUnit.objects.filter(code__in=wanted)}
     root = context.org_root or OrgUnit.get_root_nodes().first()
-    fallback = list(root.get_children().order_by("path")) if root is not None else []
+    directions = list(OrgUnit.objects.filter(kind=OrgUnitKind.DIRECTION).order_by("path"))
+    services = OrgUnit.objects.filter(kind=OrgUnitKind.SERVICE).order_by("path")
+    first_service = {}
+    for service in services:
+        parent_path = next((d.path for d in directions if service.path.startswith(d.path)), None)
+        if parent_path is not None:
+            first_service.setdefault(parent_path, service)
+    fallback = [first_service.get(direction.path, direction) for direction in directions]
     return by_code, fallback or ([root] if root is not None else [])
 
 
 def _unit_for(spec, number, by_code, fallback):
+    """The first preferred unit of ``spec`` found in the directory, else one of ``fallback``
+    (by number: the openings stay spread over the directions)."""
     for code in spec.units:
         if code in by_code:
             return by_code[code]
     return fallback[number % len(fallback)] if fallback else None
 
 
-def _reference(spec, year, number, taken):
-    reference = f"{year}-{spec.code}-{number:03d}"
+def _location_name(spec, direction):
+    """The place of the notice: a direction's premises follow the direction the opening
+    landed in (a smaller directory may lack the spec's own)."""
+    if spec.location_name.startswith("Direction ") and direction.code != spec.code:
+        return direction.name
+    return spec.location_name
+
+
+def _reference(code, year, number, taken):
+    reference = f"{year}-{code}-{number:03d}"
     while reference in taken:
         number += 100
-        reference = f"{year}-{spec.code}-{number:03d}"
+        reference = f"{year}-{code}-{number:03d}"
     return reference
 
 
@@ -515,14 +535,15 @@ def ensure_openings(context, index, today):
             if unit is None:
                 context.log("  aucune unité dans l'annuaire : pas d'offres d'emploi de démonstration")
                 return result
-            reference = _reference(spec, today.year, number, taken)
+            direction = unit_facts(unit)["direction"]  # the reference names the notice's direction
+            reference = _reference(direction.code, today.year, number, taken)
             taken.add(reference)
             deadline = today + timedelta(days=spec.deadline_in_days)
             opening = JobOpeningPage(
                 title=spec.title, slug=spec.slug, reference=reference, org_unit=unit, category=spec.category,
                 corps=spec.corps, grades=spec.grades, open_to_titulaires=True,
                 open_to_contractuels=spec.open_to_contractuels, employment_type=spec.employment_type,
-                location_name=spec.location_name, street_address=spec.street_address, postal_code=spec.postal_code,
+                location_name=_location_name(spec, direction), street_address=spec.street_address, postal_code=spec.postal_code,
                 locality="Paris", missions=spec.missions, profile=spec.profile, conditions=spec.conditions,
                 salary_min=spec.salary[0] if spec.salary else None, salary_max=spec.salary[1] if spec.salary else None,
                 rifseep_group=spec.rifseep_group, vacancy_date=max(deadline, today) + timedelta(days=30),

@@ -17,14 +17,14 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, timezone, translation
-from django.utils.formats import date_format
+from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cms import ics
 from cms.exceptions import Conflict
+from cms.text import date_format, of
 from recruitment import actions, permissions, services, workflow
 from recruitment.choices import MOVABLE_STATES, TERMINAL, ApplicationStatus, MessageKind, OpeningState, Recommendation
 from recruitment.models import Application, ApplicationEvent, Interview, Scorecard
@@ -84,7 +84,7 @@ def _check_interviewers(interviewer_ids, opening):
     for user in users:
         name = user.get_full_name() or user.get_username()
         if not user.is_active:
-            errors.append(_("Le compte de %(name)s est désactivé.") % {"name": name})
+            errors.append(_("Le compte %(of_name)s est désactivé.") % {"of_name": of(name)})
         elif not (user.is_superuser or user.pk in recruiter_ids or allowed_groups & {g.name for g in user.groups.all()}):
             errors.append(_("%(name)s n'est ni membre de jury, ni recruteur, ni RH.") % {"name": name})
     if errors:
@@ -154,7 +154,7 @@ def schedule_interview(*, application, starts_at, duration_minutes, location, in
         ApplicationEvent.objects.create(
             application=application, kind="interview", actor=actor, at=now,
             reason=_("Entretien planifié le %(when)s (%(duration)s min), %(location)s. Jury : %(jury)s.") % {
-                "when": formats.date_format(timezone.localtime(starts_at), "DATETIME_FORMAT"),
+                "when": date_format(timezone.localtime(starts_at), "DATETIME_FORMAT"),
                 "duration": interview.duration_minutes, "location": location,
                 "jury": ", ".join(u.get_full_name() or u.get_username() for u in interviewers),
             },

@@ -56,6 +56,25 @@ class Directions:
         return self.of_path(org_unit.path)
 
 
+def unit_facts(org_unit):
+    """What a notice says of the unit that recruits, in one query: its direction (the same rule
+    as ``Directions``: highest ancestor or itself of kind "direction", else the root), the
+    service below the direction (the first unit of kind "service" on the way down, else the
+    unit just below the direction; None when the opening sits at the direction) and the unit
+    itself when it is deeper than that service (a bureau)."""
+    chain = list(
+        OrgUnit.objects.filter(path__in=_prefixes(org_unit.path)).only("pk", "path", "depth", "code", "name", "kind")
+        .order_by("depth")
+    )  # fmt: skip
+    if not chain:
+        return {"direction": org_unit, "service": None, "unit": None}
+    direction = next((unit for unit in chain if unit.kind == OrgUnitKind.DIRECTION), chain[0])
+    below = chain[chain.index(direction) + 1 :]
+    service = next((unit for unit in below if unit.kind == OrgUnitKind.SERVICE), below[0] if below else None)
+    unit = below[-1] if below and below[-1].pk != service.pk else None
+    return {"direction": direction, "service": service, "unit": unit}
+
+
 def job_index_context(request, page, *, today=None, page_size=PAGE_SIZE):
     """Filters, one page of results and feed links: a constant number of queries (directions,
     places, count, the list with its org units) whatever the number of openings. The
@@ -106,11 +125,9 @@ def job_opening_context(request, page, *, form=None, today=None):
     accepts, closed_reason = services.opening_accepts_applications(page, request.user)
     if form is None and accepts:
         form = ApplicationForm(initial=ApplicationForm.initial_for(request.user))
-    unit = page.org_unit
     return {
         "opening": page,
-        "service": unit,
-        "direction": unit if unit.is_root() else unit.get_root(),
+        **unit_facts(page.org_unit),
         "is_open": jsonld.is_publicly_open(page, today),
         "accepts_applications": accepts,
         "closed_reason": closed_reason,

@@ -42,6 +42,7 @@ from cms import roles
 from cms import selectors as cms_selectors
 from cms.admin_views import StableOrderingMixin, search_by_terms
 from cms.exceptions import Conflict
+from cms.text import of
 from learning import actions, services
 from learning.choices import AttemptStatus
 from learning.models import CoursePage, PackageAttempt
@@ -213,9 +214,9 @@ class AttemptResetView(WagtailAdminTemplateMixin, TemplateView):
             return redirect(f"{VIEWSET_NAME}:index")
         messages.success(
             request,
-            _("Tentative n° %(number)s de %(agent)s au module « %(step)s » réinitialisée : le prochain lancement "
+            _("Tentative n° %(number)s %(of_agent)s au module « %(step)s » réinitialisée : le prochain lancement "
               "ouvrira une nouvelle tentative.")
-            % {"number": attempt.number, "agent": attempt.enrollment.agent.full_name, "step": attempt.step.title},
+            % {"number": attempt.number, "of_agent": of(attempt.enrollment.agent.full_name), "step": attempt.step.title},
         )
         return redirect(f"{VIEWSET_NAME}:index")
 

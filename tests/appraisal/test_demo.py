@@ -117,8 +117,15 @@ def test_the_demo_agent_has_a_notified_report_to_sign_and_last_years_final_one(s
                    ("acknowledge", "agent"), ("visa", "reviewer")]  # fmt: skip
     # its objective is carried over to this year's report, to assess
     assert Objective.objects.filter(set_in=last, assessed_in=appraisal).count() == 1
-    # the other appraisals of last year's small campaign are cancelled: nobody's queue holds them
-    assert not Appraisal.objects.filter(campaign=last.campaign).exclude(pk=last.pk).exclude(state=S.CANCELLED).exists()
+    # Last year's campaign is over: every report final (a reviewer put the visa), the campaign
+    # closed by HR, so that nobody's list holds its reports any more (the agents keep theirs).
+    others = Appraisal.objects.filter(campaign=last.campaign).exclude(pk=last.pk)
+    assert others.exists() and not others.exclude(state=S.FINAL).exclude(state=S.CANCELLED, reviewer__isnull=True).exists()
+    assert not others.filter(state=S.FINAL, visa_at__isnull=True).exists()
+    assert not others.filter(visa_at__gt=timezone.now() - datetime.timedelta(days=300)).exists()  # last year's
+    assert last.campaign.status == CampaignStatus.CLOSED
+    assert not selectors.evaluator_queue(manager).filter(campaign=last.campaign).exists()
+    assert last in selectors.own_appraisals(agent)
 
 
 def test_manager_and_reviewer_have_work_to_do_and_the_guards_let_them(seeded):
@@ -258,7 +265,7 @@ def test_panel_is_hidden_without_appraisal_or_agent(client):
         (S.CONVOKED, "est fixé au"),
         (S.HELD, "rédige le compte rendu"),
         (S.NOTIFIED, "Lire et signer mon compte rendu"),
-        (S.ACKNOWLEDGED, "attend le visa de"),
+        (S.ACKNOWLEDGED, "attend le visa d"),  # "de" or "d'": elided before the reviewer's name
     ],
 )
 @pytest.mark.django_db

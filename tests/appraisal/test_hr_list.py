@@ -139,3 +139,30 @@ def test_dashboard_late_list_links_to_the_appraisals(client, chain, org):
     assert f"{LIST}?campagne={late.pk}&amp;retard=on" in body
     index = client.get(reverse("appraisal_hr:index")).content.decode()
     assert f'href="{LIST}"' in index
+
+
+def test_search_ignores_accents_both_ways_with_a_fixed_number_of_queries(client, chain, appraisal):
+    """« lefevre » finds « Lefèvre » and « Lefèvre » finds « Lefevre »; « helene » finds
+    « Hélène », « oeuvray » finds « Œuvray »: SQLite through the Python ``unaccent`` registered
+    on the connection, PostgreSQL through its ``unaccent`` extension."""
+    client.force_login(chain["hr"].user)
+    agent = chain["agent"]
+    agent.user.first_name, agent.user.last_name = "Hélène", "Lefèvre"
+    agent.user.save(update_fields=["first_name", "last_name"])
+    twin = Appraisal.objects.filter(campaign=appraisal.campaign).exclude(pk=appraisal.pk).select_related("agent__user")[0]
+    twin.agent.user.first_name, twin.agent.user.last_name = "Zoé", "Œuvray-Lefevre"
+    twin.agent.user.save(update_fields=["first_name", "last_name"])
+
+    def found(q):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(LIST, {"q": q})
+        return {a.pk for a in rows_of(response)}, len(queries)
+
+    client.get(LIST)  # the session and the caches of the first request of a login
+    plain, count = found("lefevre")
+    assert plain == {appraisal.pk, twin.pk}
+    assert found("LEFÈVRE")[0] == {appraisal.pk, twin.pk}
+    assert found("helene lefevre")[0] == {appraisal.pk}
+    assert found("oeuvray")[0] == {twin.pk} and found("ŒUVRAY zoe")[0] == {twin.pk}
+    assert found("lefebvre")[0] == set()
+    assert found("hélène LEFEVRE lèf É")[1] == count  # one query per page, whatever the words and rows

@@ -215,6 +215,23 @@ def test_demo_openings_spread_over_several_directions(seeded):
 
 
 @pytest.mark.django_db
+def test_each_reference_names_the_direction_of_its_unit(seeded):
+    """« 2026-DSIN-002 » sits in the DSIN (or the reference says the direction it sits in):
+    the code in the reference is the code of the direction the notice shows."""
+    from recruitment.models import JobOpeningPage
+    from recruitment.pages import Directions
+
+    openings = JobOpeningPage.objects.select_related("org_unit")
+    directions = Directions(openings)
+    assert openings.count() == len(demo.OPENINGS)
+    for opening in openings:
+        _year, code, _number = opening.reference.split("-")
+        assert code == directions.of(opening.org_unit).code, opening.reference
+        if opening.location_name.startswith("Direction "):
+            assert opening.location_name == directions.of(opening.org_unit).name
+
+
+@pytest.mark.django_db
 def test_decisions_and_beyond_have_every_scorecard_in(seeded):
     beyond = Application.objects.filter(status__in=[S.DECISION, S.OFFER, S.HIRED, S.OFFER_DECLINED])
     assert beyond.exists()

@@ -217,7 +217,7 @@ def test_the_directions_filter_lists_the_directions_of_the_openings(client, job_
 def test_elision_of_names():
     with translation.override("fr"):
         assert of("Émilie Millet") == "d'Émilie Millet" and of("Jules Juré") == "de Jules Juré"
-        assert of("Yann") == "d'Yann" and of("Candidat·e C-1") == "de Candidat·e C-1"
+        assert of("Yann") == "de Yann" and of("Yves") == "d'Yves" and of("Candidat·e C-1") == "de Candidat·e C-1"
     with translation.override("en"):
         assert of("Émilie") == "Émilie"
 

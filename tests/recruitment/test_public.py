@@ -18,7 +18,7 @@ from cms import ratelimit
 from recruitment import jsonld, pages, selectors
 from recruitment.choices import EmploymentType, OpeningState
 from recruitment.models import Application, ApplicationEvent, Candidate
-from tests.factories import UserFactory
+from tests.factories import OrgUnitFactory, UserFactory
 from tests.recruitment.conftest import (
     apply_directly,
     big_pdf_upload,
@@ -154,13 +154,14 @@ def test_listing_query_count_does_not_grow_with_the_openings(client, openings, j
 # --- feed -----------------------------------------------------------------------------------
 
 
-def test_rss_feed_lists_open_external_openings_only(client, openings):
+def test_rss_feed_lists_open_external_openings_only(client, openings, settings):
+    settings.WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8000"
     response = client.get(reverse("recruitment:feed"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/rss+xml")
     body = response.content.decode()
     assert "Gestionnaire formation (2025-DRH-001)" in body
-    assert "http://testserver/offres/2025-drh-001/" in body
+    assert "http://127.0.0.1:8000/offres/2025-drh-001/" in body
     assert "2025-DRH-002" not in body and "mobilité interne" not in body
     assert "2024-DRH-099" not in body
 
@@ -216,6 +217,33 @@ def test_open_opening_renders_the_notice_and_typed_jsonld(client, openings):
     assert data["identifier"] == {"@type": "PropertyValue", "name": "Ville de Paris", "value": "2025-DRH-001"}
     assert data["directApply"] is True
     assert data["occupationalCategory"] == "Secrétaires administratifs"
+
+
+def _facts(html):
+    """The notice's "Le poste" list as ``{term: definition}``."""
+    section = html.split('id="job-facts-title"', 1)[1].split("</dl>", 1)[0]
+    return dict(re.findall(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", section, re.S))
+
+
+def test_the_notice_names_the_real_direction_the_service_and_the_bureau(client, job_index):
+    root = OrgUnitFactory(code="DGS", name="Direction générale des services", kind="other")
+    dasco = OrgUnitFactory(code="DASCO", name="Direction des affaires scolaires", kind="direction", parent=root)
+    service = OrgUnitFactory(code="DASCO-SPE", name="Service des personnels", kind="service", parent=dasco)
+    bureau = OrgUnitFactory(code="DASCO-SPE-B1", name="Bureau des ASEM", kind="bureau", parent=service)
+    opening = make_opening(job_index, org_unit=bureau, reference="2026-DASCO-006", title="ASEM")
+    facts = _facts(client.get(opening.url).content.decode())
+    assert facts["Direction"] == "Direction des affaires scolaires"
+    assert facts["Service"] == "Service des personnels"
+    assert facts["Bureau"] == "Bureau des ASEM"
+    assert "Direction générale des services" not in facts.values()
+
+    at_service = make_opening(job_index, org_unit=service, reference="2026-DASCO-007", title="Chef de bureau")
+    facts = _facts(client.get(at_service.url).content.decode())
+    assert (facts["Direction"], facts["Service"], "Bureau" in facts) == (
+        "Direction des affaires scolaires", "Service des personnels", False)
+    at_direction = make_opening(job_index, org_unit=dasco, reference="2026-DASCO-008", title="Directeur adjoint")
+    facts = _facts(client.get(at_direction.url).content.decode())
+    assert facts["Direction"] == "Direction des affaires scolaires" and "Service" not in facts
 
 
 def test_jsonld_has_no_salary_when_none_is_given(client, job_index, org):
