@@ -16,6 +16,8 @@ a template here (appraisals protect them). Every page runs a fixed number of que
 """
 
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -290,6 +292,8 @@ class CampaignDetailView(generic.InspectView):
                 "state_rows": [{"label": label, "count": counts[value]} for value, label in S.choices],
                 "can_launch": can_launch(self.request.user, campaign),
                 "launch_url": reverse(CampaignViewSet.name + ":launch", args=[campaign.pk]),
+                "can_close": actions.CloseCampaign(campaign, user=self.request.user).is_allowed(),
+                "close_url": reverse(CampaignViewSet.name + ":close", args=[campaign.pk]),
                 "categories_display": ", ".join(campaign.categories) if campaign.categories else _("Toutes"),
                 "org_units": list(campaign.org_units.order_by("path")),
             }
@@ -378,6 +382,63 @@ class CampaignLaunchView(generic.PermissionCheckedMixin, WagtailAdminTemplateMix
         return redirect(detail_url)
 
 
+class CampaignCloseView(generic.PermissionCheckedMixin, WagtailAdminTemplateMixin, View):
+    """GET: the confirmation page, naming what closing does (and, while appraisals are still
+    open, why it is refused); POST: ``actions.CloseCampaign``. No JavaScript needed."""
+
+    model = Campaign
+    permission_required = "change"
+    template_name = "appraisal/admin/campaign_close.html"
+    header_icon = "calendar-alt"
+
+    def get_page_title(self):
+        return _("Clôturer la campagne « %(campaign)s »") % {"campaign": self.campaign}
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse(CampaignViewSet.name + ":index"), "label": capfirst(Campaign._meta.verbose_name_plural)},
+            {"url": reverse(CampaignViewSet.name + ":inspect", args=[self.campaign.pk]), "label": str(self.campaign)},
+            {"url": "", "label": _("Clôture")},
+        ]
+
+    def get(self, request, pk):
+        self.campaign = campaign = get_object_or_404(Campaign, pk=pk)
+        detail_url = reverse(CampaignViewSet.name + ":inspect", args=[campaign.pk])
+        action = actions.CloseCampaign(campaign, user=request.user)
+        if not action.is_allowed():
+            messages.error(request, _("Cette campagne ne peut pas être clôturée maintenant."))
+            return redirect(detail_url)
+        refusal = ""
+        try:
+            action.guard()
+        except Conflict as exc:
+            refusal = str(exc)
+        counts = Appraisal.objects.filter(campaign=campaign).aggregate(
+            final=Count("pk", filter=Q(state=S.FINAL)), cancelled=Count("pk", filter=Q(state=S.CANCELLED))
+        )
+        context = self.get_context_data(
+            campaign=campaign,
+            refusal=refusal,
+            final=counts["final"],
+            cancelled=counts["cancelled"],
+            close_url=reverse(CampaignViewSet.name + ":close", args=[campaign.pk]),
+            hr_list_url=reverse("appraisal_hr:appraisals") + "?" + urlencode({"campagne": campaign.pk}),
+            detail_url=detail_url,
+        )
+        return self.render_to_response(context)
+
+    def post(self, request, pk):
+        campaign = get_object_or_404(Campaign, pk=pk)
+        detail_url = reverse(CampaignViewSet.name + ":inspect", args=[campaign.pk])
+        try:
+            actions.CloseCampaign(campaign, user=request.user).execute()
+        except (Conflict, PermissionDenied) as exc:
+            messages.error(request, str(exc))
+            return redirect(detail_url)
+        messages.success(request, str(actions.CloseCampaign.done_message))
+        return redirect(detail_url)
+
+
 class CampaignViewSet(ModelViewSet):
     model = Campaign
     name = "entretiens_campagnes"
@@ -408,11 +469,18 @@ class CampaignViewSet(ModelViewSet):
     def get_urlpatterns(self):
         removed = {"delete", "usage"}
         patterns = [pattern for pattern in super().get_urlpatterns() if pattern.name not in removed]
-        return patterns + [path("launch/<id:pk>/", self.launch_view, name="launch")]
+        return patterns + [
+            path("launch/<id:pk>/", self.launch_view, name="launch"),
+            path("close/<id:pk>/", self.close_view, name="close"),
+        ]
 
     @property
     def launch_view(self):
         return CampaignLaunchView.as_view()
+
+    @property
+    def close_view(self):
+        return CampaignCloseView.as_view()
 
     def get_permissions_to_register(self):
         from django.contrib.auth.models import Permission
