@@ -2,8 +2,9 @@
 
 The manager convokes (datetime-local field), holds the interview, writes the report and
 notifies it through a confirmation step; the agent finds the report (and its PDF) from Mon
-espace, writes observations and signs; the reviewer opens the report from the queue and visas it
-through a confirmation step; the final report downloads as a PDF. axe finds no serious or critical violation on the list, detail and form
+espace, writes observations, signs and asks for a revision; the reviewer answers the request
+from the queue (rejected), then opens the report from the queue and visas it through a
+confirmation step; the final report downloads as a PDF. axe finds no serious or critical violation on the list, detail and form
 pages, and on Mon espace with the "Mon entretien professionnel" panel.
 """
 
@@ -69,6 +70,7 @@ def test_convocation_to_visa_and_pdf(page, launched, login, axe_check):
     page.get_by_label("Lieu de l'entretien").fill("Bureau 412")
     page.get_by_role("button", name="Envoyer la convocation").click()
     expect(state_line(page)).to_contain_text("Convoqué")
+    axe_check(page)  # the appraisal, convoked
 
     # The interview cannot be declared held before its date (workflow guard), and the
     # browser cannot wait ten days: move the interview to an hour ago in the database, as
@@ -79,6 +81,7 @@ def test_convocation_to_visa_and_pdf(page, launched, login, axe_check):
     page.reload()
     page.get_by_role("button", name="L'entretien a eu lieu").click()
     expect(state_line(page)).to_contain_text("Entretien tenu")
+    axe_check(page)  # the appraisal, interview held
 
     # The report.
     page.get_by_role("link", name="Rédiger le compte rendu").click()
@@ -99,6 +102,7 @@ def test_convocation_to_visa_and_pdf(page, launched, login, axe_check):
     page.get_by_role("button", name="Confirmer : signer et notifier").click()
     expect(page).to_have_url(re.compile(rf"{detail_url}$"))
     expect(state_line(page)).to_contain_text("Compte rendu notifié")
+    axe_check(page)  # the appraisal, report notified
     logout(page)
 
     # The agent reads, writes observations and signs (home page → Mon espace → the appraisal).
@@ -114,13 +118,38 @@ def test_convocation_to_visa_and_pdf(page, launched, login, axe_check):
     page.get_by_role("button", name="Signer : j'ai pris connaissance").click()
     expect(state_line(page)).to_contain_text("Pris connaissance")
     axe_check(page)
+
+    # Then asks for a revision of the report (issue 13, item 10: a confirmation message).
+    revision = page.locator("#action-request_revision")
+    revision.get_by_label(re.compile(r"^Motif de la demande de révision")).fill(
+        "L'objectif n° 1 ne tient pas compte du changement d'outil en cours d'année."
+    )
+    revision.get_by_role("button", name="Envoyer la demande").click()
+    expect(page.get_by_text("Votre demande de révision est envoyée à l'autorité hiérarchique.")).to_be_visible()
+    axe_check(page)
     logout(page)
 
-    # The reviewer opens the report from the queue (no visa button in the list), then visas
-    # it through the confirmation step.
+    # The reviewer answers the revision request from the queue (the agent's motive beside
+    # the answer form) and rejects it, then opens the report from the queue (no visa button
+    # in the list) and visas it through the confirmation step.
     login(page, "reviewer")
     header_link(page, "Mon espace").click()
     axe_check(page)
+    page.get_by_role("link", name="1 demande de révision à traiter").click()
+    expect(page).to_have_url(re.compile(r"/entretiens/visa/$"))
+    page.get_by_role("link", name=re.compile("^Répondre")).click()
+    answer = page.locator("#action-answer_revision")
+    expect(answer).to_contain_text("L'objectif n° 1 ne tient pas compte du changement d'outil")
+    axe_check(page)  # the appraisal with the answer form
+    answer.get_by_role("radio", name="Rejeter la demande").check()
+    answer.get_by_label(re.compile(r"^Motivation de la réponse")).fill(
+        "Le changement d'outil est pris en compte dans les indicateurs de l'objectif."
+    )
+    answer.get_by_role("button", name="Envoyer la réponse").click()
+    expect(page.get_by_text("Votre réponse à la demande de révision est enregistrée.")).to_be_visible()
+    expect(state_line(page)).to_contain_text("Pris connaissance")
+    axe_check(page)
+    header_link(page, "Mon espace").click()
     page.get_by_role("link", name="1 compte rendu à viser").click()
     expect(page).to_have_url(re.compile(r"/entretiens/visa/$"))
     axe_check(page)
@@ -128,6 +157,7 @@ def test_convocation_to_visa_and_pdf(page, launched, login, axe_check):
     page.get_by_role("link", name=re.compile("Lire et viser")).first.click()
     expect(page).to_have_url(re.compile(rf"{detail_url}#report-title$"))
     expect(page.get_by_text("Très bonne année : objectifs atteints")).to_be_visible()
+    axe_check(page)  # the report the reviewer reads before the visa
     page.get_by_role("button", name="Viser", exact=True).click()
     expect(page.get_by_role("heading", name="Confirmer : Viser le compte rendu")).to_be_visible()
     axe_check(page)
@@ -136,8 +166,9 @@ def test_convocation_to_visa_and_pdf(page, launched, login, axe_check):
 
     appraisal.refresh_from_db()
     assert appraisal.state == "final" and appraisal.observations.startswith("Entretien constructif")
+    assert appraisal.revision_state == "rejected" and appraisal.revision_answer.startswith("Le changement d'outil")
     assert list(appraisal.transitions.values_list("action", flat=True)) == [
-        "convoke", "hold", "notify", "acknowledge", "visa",
+        "convoke", "hold", "notify", "acknowledge", "request_revision", "answer_revision", "visa",
     ]
 
     # The final report as PDF, from the page's own link.
@@ -152,8 +183,8 @@ def test_convocation_to_visa_and_pdf(page, launched, login, axe_check):
 
 def test_hr_finds_an_appraisal_from_the_home_page(page, launched, login, axe_check):
     """HR's main job: from the home page, through « Pilotage des entretiens », search the
-    list of every appraisal by matricule and open the appraisal, where HR's actions are
-    offered; axe is clean on each page reached (no URL typed)."""
+    list of every appraisal by matricule, open the appraisal, where HR's actions are
+    offered, and cancel it with a motive; axe is clean on each page reached (no URL typed)."""
     from django.contrib.auth.models import Group
 
     from cms import roles
@@ -170,7 +201,26 @@ def test_hr_finds_an_appraisal_from_the_home_page(page, launched, login, axe_che
     agent = launched["agent"]
     page.get_by_label("Nom ou matricule").fill(agent.employee_number)
     page.get_by_label("Nom ou matricule").press("Enter")
-    page.get_by_role("link", name=re.compile(re.escape(agent.full_name))).first.click()
-    expect(page).to_have_url(re.compile(rf"/entretiens/{launched['appraisal'].pk}/$"))
-    expect(page.get_by_role("button", name=re.compile("Annuler|Déléguer|Enregistrer le refus", re.I)).first).to_be_visible()
+    results = page.get_by_role("link", name=re.compile(re.escape(agent.full_name)))
+    expect(results).to_have_count(1)
+    axe_check(page)  # the search results
+    results.click()
+    appraisal = launched["appraisal"]
+    expect(page).to_have_url(re.compile(rf"/entretiens/{appraisal.pk}/$"))
+    expect(page.get_by_role("button", name="Déléguer", exact=True)).to_be_visible()
     axe_check(page)
+
+    # HR cancels the appraisal: the motive is required, then shown on the page.
+    cancel = page.locator("#action-cancel")
+    cancel.get_by_role("button", name="Annuler l'entretien").click()
+    expect(page.locator("#error-summary")).to_contain_text("Le motif est obligatoire.")
+    expect(state_line(page)).not_to_contain_text("Annulé")
+    axe_check(page)  # the page with the motive's error
+    cancel.get_by_label(re.compile("^Motif de l'annulation")).fill("Agent en disponibilité depuis le 1er mars.")
+    cancel.get_by_role("button", name="Annuler l'entretien").click()
+    expect(state_line(page)).to_contain_text("Annulé")
+    expect(page.locator(".appraisal-facts")).to_contain_text("Agent en disponibilité depuis le 1er mars.")
+    axe_check(page)  # the appraisal, cancelled
+    appraisal.refresh_from_db()
+    assert appraisal.state == "cancelled" and appraisal.cancelled_reason.startswith("Agent en disponibilité")
+    assert appraisal.transitions.get().action == "cancel"

@@ -94,3 +94,33 @@ def test_the_header_does_not_wrap_at_1280px_for_the_busiest_role(page, demo, log
         switch = page.locator("form.lang-switch").get_by_role("button")
         if switch.count() and language == "Français":
             switch.click()
+
+
+def test_the_manager_grants_a_new_enrolment_after_a_failure_from_the_team_view(page, demo, login, axe_check):
+    """Issue 13, item 11: the agent failed the course (attempts exhausted); from the home page,
+    « Formations de mon équipe » in the header, the manager grants a new enrolment on the failed
+    row; the button disappears once granted and the new cycle is listed."""
+    from learning import services
+    from learning.choices import EnrollmentStatus
+    from learning.models import Enrollment
+    from tests.learning.conftest import HALF_RIGHT, build_course
+
+    course = build_course()  # two attempts at the quiz
+    agent = demo["agent"]
+    for _attempt in range(2):
+        services.submit_quiz(user=agent.user, quiz=course["quiz"], answers=HALF_RIGHT)
+    assert Enrollment.objects.get(agent=agent).status == EnrollmentStatus.FAILED
+
+    login(page, "manager")  # back on the home page, signed in
+    header_link(page, "Formations de mon équipe").click()
+    grant = page.get_by_role("button", name=re.compile(rf"^Accorder une nouvelle inscription : {agent.full_name}"))
+    expect(grant).to_have_count(1)
+    axe_check(page)  # the team view with the failed row
+    grant.click()
+
+    granted = f"Nouvelle inscription accordée à {agent.full_name} pour « Protection des données »."
+    expect(page.get_by_text(granted)).to_be_visible()
+    expect(grant).to_have_count(0)
+    axe_check(page)
+    statuses = set(Enrollment.objects.filter(agent=agent).values_list("status", flat=True))
+    assert statuses == {EnrollmentStatus.FAILED, EnrollmentStatus.NOT_STARTED}

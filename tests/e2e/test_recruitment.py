@@ -1,7 +1,9 @@
 """Recruitment in the browser: a candidate applies with a PDF CV and sees the reference; a
 text file renamed .pdf is refused with a clear message; the recruiter moves the application
-to "hired" from the Wagtail admin (list of openings → board → application page); axe finds
-no serious violation on the listing, a job notice and the application form with its errors.
+to "hired" from the Wagtail admin (list of openings → board → application page), with the
+keyboard from the board, several at once, and by dragging a card to another column; the
+interviewer fills a scorecard from Mon espace. axe finds no serious violation on the pages
+reached (listing, job notice, application form with its errors, confirmation, admin pages).
 
 Every journey starts at the home page: the candidate follows « Offres d'emploi »; the
 recruiter signs in through the site's « Se connecter » and follows « Recrutement »."""
@@ -14,7 +16,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import header_link
+from tests.e2e.conftest import header_link, settled
 
 REFERENCE = re.compile(r"C-[0-9A-F]{8}")
 
@@ -64,14 +66,6 @@ def jobs(site_db):
     cache.clear()
 
 
-def settled(page):
-    """Wait for the page's finite animations (Wagtail's messages fade in) to end, so that axe
-    measures the colours as shown, not halfway through a fade."""
-    page.wait_for_function(
-        "() => document.getAnimations().every(a => a.playState !== 'running' || a.effect.getTiming().iterations === Infinity)"
-    )
-
-
 def cv_file(content, name="cv.pdf"):
     return {"name": name, "mimeType": "application/pdf", "buffer": content}
 
@@ -113,6 +107,7 @@ def test_a_candidate_applies_with_a_pdf_cv_and_gets_a_reference(page, jobs, axe_
     page.get_by_role("button", name="Envoyer ma candidature").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Votre candidature a bien été envoyée")
+    axe_check(page)  # the confirmation, with the reference
     reference = REFERENCE.search(page.locator(".reference").inner_text()).group(0)
     application = Application.objects.select_related("candidate").get(reference=reference)
     assert application.opening_id == jobs["opening"].pk and application.candidate.email == "jeanne.moreau@example.org"
@@ -253,6 +248,63 @@ def test_the_recruiter_moves_several_cards_at_once_after_a_confirmation(page, jo
     settled(page)
     axe_check(page)
     assert {a.status for a in Application.objects.filter(pk__in=[first.pk, second.pk])} == {"screening"}
+
+    # Drag-and-drop (board.js): Léa's card dropped on the « Retenue » column submits the
+    # card's own move; the board comes back with the message and the card in its new column.
+    shortlisted = page.locator('[data-status="shortlisted"]')
+    shortlisted.scroll_into_view_if_needed()  # the board scrolls sideways: both columns in view
+    page.locator(f"#application-{first.pk}").drag_to(shortlisted)
+    expect(page.get_by_text(re.compile(rf"{first.reference} placée à l'étape « Retenue »"))).to_be_visible()
+    expect(page.locator('[data-status="shortlisted"]')).to_contain_text("Léa Girard")
+    expect(page.locator('[data-status="screening"]')).not_to_contain_text("Léa Girard")
+    settled(page)
+    axe_check(page)
+    first.refresh_from_db()
+    assert first.status == "shortlisted"
+    assert first.events.filter(kind="move").last().actor_id == jobs["recruiter"].pk
+
+
+def test_the_interviewer_fills_a_scorecard_from_mon_espace(page, jobs, login, axe_check):
+    """Issue 13, item 19: the interviewer's main job. Home page → « Mon espace », whose panel
+    lists the pending scorecard → « Remplir la grille d'… » → the six criteria, the opinion and
+    a comment → « Soumettre ma grille » → « Mes évaluations », the scorecard submitted."""
+    from recruitment import interviews
+    from recruitment.models import Interview, Scorecard
+    from tests.recruitment.test_board import jury_member, make_application
+
+    application = make_application(jobs["opening"], status="interview", first_name="Émilie", last_name="Millet",
+                                   cv=False)
+    jury = jury_member("interviewer", first_name="Inès", last_name="Jury")
+    interview = Interview.objects.create(application=application, starts_at=timezone.now() - timedelta(hours=2),
+                                         location="Hôtel de Ville, salle 101")
+    interview.interviewers.add(jury)
+    scorecard = Scorecard.objects.create(application=application, interviewer=jury)
+
+    login(page, "interviewer")  # back on the home page, signed in
+    header_link(page, "Mon espace").click()
+    panel = page.get_by_role("region", name="Mes évaluations à remplir")
+    expect(panel).to_contain_text("1 grille d'évaluation à remplir")
+    axe_check(page)  # Mon espace with the pending scorecards panel
+    panel.get_by_role("link", name=re.compile(r"^Remplir la grille d.*Émilie Millet")).click()
+    expect(page.get_by_role("button", name="Soumettre ma grille (définitif)")).to_be_visible()
+    settled(page)
+    axe_check(page)  # the scorecard form
+
+    for _name, label, _sentence in interviews.criteria():  # « 4 — Très satisfaisant » on each of the six
+        criterion = page.get_by_role("group", name=re.compile(rf"^{re.escape(str(label))}"))
+        criterion.get_by_role("radio", name=re.compile(r"^4\W")).check()
+    page.get_by_role("group", name=re.compile(r"^Avis")).get_by_role("radio", name="Favorable", exact=True).check()
+    page.get_by_label("Commentaire").fill("Connaît bien la gestion différenciée des espaces verts.")
+    page.get_by_role("button", name="Soumettre ma grille (définitif)").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Mes évaluations")
+    expect(page.get_by_text(re.compile(r"Grille d'évaluation d.*Émilie Millet soumise\. Merci !"))).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("Émilie Millet"))).to_contain_text("Soumise le")
+    settled(page)
+    axe_check(page)  # « Mes évaluations », the scorecard submitted
+    scorecard.refresh_from_db()
+    assert scorecard.submitted_at is not None and scorecard.recommendation == "yes"
+    assert [getattr(scorecard, name) for name in Scorecard.CRITERIA] == [4] * 6
 
 
 def test_the_recruiters_field_of_an_opening_is_searched_by_name_or_unit(page, jobs, login, axe, axe_check):
