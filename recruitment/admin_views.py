@@ -396,7 +396,12 @@ class BulkMoveView(ConfirmationMixin, BoardView):
                         "%(count)s candidatures placées à l'étape « %(stage)s ».", count) % {"count": count, "stage": stage}
         html = render_to_string(
             "recruitment/admin/includes/undo_message.html",
-            {"text": text, "batch": batch, "next": reverse("recruitment_admin:board", args=[opening.pk])},
+            {
+                "text": text,
+                "batch": batch,
+                "next": reverse("recruitment_admin:board", args=[opening.pk]),
+                "undo_label": _("ce déplacement groupé"),
+            },
             request=request,
         )
         django_messages.success(request, html)

@@ -212,6 +212,7 @@ def test_the_confirmation_names_how_many_move_where_then_the_move_is_done_and_un
     response = client.post(url("bulk_move", opening.pk), {**data, "confirm": "1"}, follow=True)
     html = page(response)
     assert "2 candidatures placées à l'étape « Tri des dossiers »." in html
+    assert "ce déplacement groupé" in html and "ce refus groupé" not in html  # what the undo button undoes, for screen readers
     assert statuses(first, second) == [S.SCREENING, S.SCREENING]
     batch = ApplicationEvent.objects.filter(application=first, to_status=S.SCREENING).get().batch
     assert f'value="{batch}"' in html  # the undo button of the message
