@@ -47,6 +47,7 @@ from appraisal.choices import AppraisalState as S
 from appraisal.choices import CampaignStatus
 from appraisal.launch import DONE, DRAFT, FAILED, can_launch, launch_state
 from appraisal.models import Appraisal, AppraisalTemplate, Campaign
+from cms import numbers
 from cms.choices import Category
 from cms.exceptions import Conflict
 from cms.models import Agent, OrgUnit
@@ -140,7 +141,7 @@ def _appraisal_count(**filters):
 
 
 def progress_display(campaign):
-    return f"{round(campaign.launch_progress * 100)} %"
+    return numbers.ratio_percent(campaign.launch_progress)
 
 
 def without_manager_display(campaign):
