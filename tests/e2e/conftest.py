@@ -131,10 +131,15 @@ class _Gate:
 
     For an in-memory SQLite database the live server's threads share the test thread's
     connection: a request handled while the database is flushed runs inside the flush's
-    transaction (a row written then breaks its foreign keys, or a table is locked)."""
+    transaction (a row written then breaks its foreign keys, or a table is locked).
+
+    For the same reason requests are handled one at a time: two of them at once (a player's
+    commit and its page's next request, say) would share one connection, and the second
+    ``BEGIN`` fails with "cannot start a transaction within a transaction"."""
 
     def __init__(self, application):
         self.application = application
+        self.serial = threading.Lock()
         self.condition = threading.Condition()
         self.in_flight = 0
         self.closed = False
@@ -146,7 +151,8 @@ class _Gate:
                 return [b""]
             self.in_flight += 1
         try:
-            return [bytes(chunk) for chunk in self._run(environ, start_response)]
+            with self.serial:
+                return [bytes(chunk) for chunk in self._run(environ, start_response)]
         finally:
             with self.condition:
                 self.in_flight -= 1

@@ -113,7 +113,7 @@ def test_the_manager_grants_a_new_enrolment_after_a_failure_from_the_team_view(p
 
     login(page, "manager")  # back on the home page, signed in
     header_link(page, "Formations de mon équipe").click()
-    grant = page.get_by_role("button", name=re.compile(rf"^Accorder une nouvelle inscription : {agent.full_name}"))
+    grant = page.get_by_role("button", name=re.compile(rf"^Accorder une nouvelle inscription – {agent.full_name}"))
     expect(grant).to_have_count(1)
     axe_check(page)  # the team view with the failed row
     grant.click()
