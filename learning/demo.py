@@ -1735,6 +1735,17 @@ def apply_demo_assignment(*, course, org_unit, due_in_days, categories=(), creat
     return assignment, True
 
 
+def _course_count_line(label, total, created):
+    """« catalogue : 12 formations (0 créée) » for the seed's output."""
+    return (
+        f"  {label} : "
+        + ngettext("%(count)s formation", "%(count)s formations", total) % {"count": total}
+        + " ("
+        + ngettext("%(count)s créée", "%(count)s créées", created) % {"count": created}
+        + ")"
+    )
+
+
 def seed_learning(context):
     now = timezone.now()
     rng = context.rng
@@ -1745,37 +1756,19 @@ def seed_learning(context):
     for spec in COURSES:
         courses[spec.slug], created = ensure_course(index, spec)
         created_courses += created
-    context.log(
-        "  catalogue : "
-        + ngettext("%(count)s formation", "%(count)s formations", len(courses)) % {"count": len(courses)}
-        + " ("
-        + ngettext("%(count)s créée", "%(count)s créées", created_courses) % {"count": created_courses}
-        + ")"
-    )
+    context.log(_course_count_line("catalogue", len(courses), created_courses))
     # Two courses made of SCORM packages, imported as an editor's upload would be.
     package_courses, created_packages = {}, 0
     for spec in PACKAGE_COURSES:
         package_courses[spec.slug], created = ensure_package_course(index, spec, user=context.users.get("editor"))
         created_packages += created
-    context.log(
-        "  modules SCORM : "
-        + ngettext("%(count)s formation", "%(count)s formations", len(package_courses)) % {"count": len(package_courses)}
-        + " ("
-        + ngettext("%(count)s créée", "%(count)s créées", created_packages) % {"count": created_packages}
-        + ")"
-    )
+    context.log(_course_count_line("modules SCORM", len(package_courses), created_packages))
     # A cmi5 course (two AUs), imported the same way.
     cmi5_courses, created_cmi5 = {}, 0
     for spec in CMI5_COURSES:
         cmi5_courses[spec.slug], created = ensure_package_course(index, spec, user=context.users.get("editor"))
         created_cmi5 += created
-    context.log(
-        "  cours cmi5 : "
-        + ngettext("%(count)s formation", "%(count)s formations", len(cmi5_courses)) % {"count": len(cmi5_courses)}
-        + " ("
-        + ngettext("%(count)s créée", "%(count)s créées", created_cmi5) % {"count": created_cmi5}
-        + ")"
-    )
+    context.log(_course_count_line("cours cmi5", len(cmi5_courses), created_cmi5))
 
     hr_user = context.users.get("hr")
     demo_agent_ids = [agent.pk for agent in context.agents.values()]
