@@ -18,7 +18,7 @@ class AppraisalConfig(AppConfig):
         navigation.register(
             NavItem("appraisal.mine", _("Mes entretiens"), "appraisal:list", 10, "appraisal:"),
             NavItem(
-                "appraisal.hr", _("Pilotage des entretiens"), "appraisal_hr:index", 40, "appraisal_hr:", navigation.hr
+                "appraisal.hr", _("Pilotage entretiens"), "appraisal_hr:index", 40, "appraisal_hr:", navigation.hr
             ),
         )
         # After the learning seeder (order 100): its courses can be named as training needs.

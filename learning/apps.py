@@ -35,8 +35,8 @@ class LearningConfig(AppConfig):
                 "learning.catalogue", _("Formations"), "", 15, visible=navigation.everyone,
                 url=navigation.first_live_page_url("learning.CourseIndexPage"),
             ),
-            NavItem("learning.team", _("Formations de mon équipe"), "learning:team", 20, "team", navigation.managers),
-            NavItem("learning.hr", _("Pilotage des formations"), "learning:hr", 30, "hr", navigation.hr),
+            NavItem("learning.team", _("Mon équipe"), "learning:team", 20, "team", navigation.managers),
+            NavItem("learning.hr", _("Pilotage formation"), "learning:hr", 30, "hr", navigation.hr),
             NavItem(
                 "learning.editors", _("Gérer les formations"), "", 50,
                 visible=navigation.role(roles.TRAINING_EDITORS), url=_catalogue_admin_url,

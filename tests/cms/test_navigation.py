@@ -15,8 +15,8 @@ from cms import navigation
 from cms.context_processors import navigation as navigation_context
 
 AGENT = ["Mon espace", "Mes entretiens", "Formations"]
-MANAGER = ["Mon espace", "Mes entretiens", "Formations", "Formations de mon équipe"]
-HR = ["Mon espace", "Mes entretiens", "Formations", "Pilotage des formations", "Pilotage des entretiens", "Recrutement"]
+MANAGER = ["Mon espace", "Mes entretiens", "Formations", "Mon équipe"]
+HR = ["Mon espace", "Mes entretiens", "Formations", "Pilotage formation", "Pilotage entretiens", "Recrutement"]
 ANONYMOUS = ["Formations", "Offres d'emploi"]
 
 
@@ -72,7 +72,7 @@ def test_hr_sees_the_steering_pages(chain, catalogue):
 @pytest.mark.django_db
 def test_the_current_page_is_marked(chain):
     items = _items(chain["manager"].user, reverse("learning:team"))
-    assert [item["label"] for item in items if item["current"]] == ["Formations de mon équipe"]
+    assert [item["label"] for item in items if item["current"]] == ["Mon équipe"]
     items = _items(chain["agent"].user, reverse("appraisal:list"))
     assert [item["label"] for item in items if item["current"]] == ["Mes entretiens"]
 
@@ -112,7 +112,7 @@ def test_editors_recruiters_and_interviewers_are_led_to_their_queues(chain):
     assert items["Gérer les formations"] == reverse("wagtailadmin_explore", args=[index.pk])
     assert items["Recrutement"] == reverse("recruitment_admin:openings")
     assert items["Mes évaluations"] == reverse("recruitment_admin:my_scorecards")
-    assert "Pilotage des formations" not in items
+    assert "Pilotage formation" not in items
 
 
 @pytest.mark.django_db

@@ -182,7 +182,7 @@ def test_convocation_to_visa_and_pdf(page, launched, login, axe_check):
 
 
 def test_hr_finds_an_appraisal_from_the_home_page(page, launched, login, axe_check):
-    """HR's main job: from the home page, through « Pilotage des entretiens », search the
+    """HR's main job: from the home page, through « Pilotage entretiens », search the
     list of every appraisal by matricule, open the appraisal, where HR's actions are
     offered, and cancel it with a motive; axe is clean on each page reached (no URL typed)."""
     from django.contrib.auth.models import Group
@@ -193,7 +193,7 @@ def test_hr_finds_an_appraisal_from_the_home_page(page, launched, login, axe_che
     hr = AgentFactory(user__username="drh", org_unit=launched["reviewer"].org_unit)
     hr.user.groups.add(Group.objects.get(name=roles.HR))
     login(page, "drh")  # back on the home page, signed in
-    page.locator(".site-nav").get_by_role("link", name="Pilotage des entretiens").click()
+    page.locator(".site-nav").get_by_role("link", name="Pilotage entretiens").click()
     axe_check(page)
     page.get_by_role("link", name=re.compile("^Rechercher un entretien")).click()
     expect(page.get_by_role("heading", level=1)).to_be_visible()
