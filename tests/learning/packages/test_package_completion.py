@@ -1,12 +1,18 @@
 """A completed package reaches every view of completions: the completion API shows the
 enrolment completed with its score, completed_at and certificate URL, as for native courses."""
 
+import csv
+import io
 import json
+from datetime import timedelta
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from learning import services
+from learning import reminders, services
+from learning.choices import EnrollmentStatus
 from learning.models import Enrollment
 
 
@@ -83,3 +89,50 @@ def test_a_course_mixing_lessons_and_a_package(chain, scorm12_package):
     assert response.status_code == 200
     enrollment = Enrollment.objects.get(agent=chain["agent"], course=built["course"])
     assert enrollment.status == "completed" and enrollment.score == 100
+
+
+def _csv_rows(response):
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")), delimiter=";"))
+
+
+def test_a_package_in_progress_then_completed_flows_to_the_team_view_hr_reminders_and_mon_espace(
+    client, chain, scorm12_course
+):
+    """The package's enrolment is an enrolment like any other: while open and due soon, the
+    team view lists it and the reminder goes; once the package is passed, the team view and
+    its export say so (status, progress, completion date), the HR export counts it, no reminder goes, and the
+    agent's Mon espace offers the certificate."""
+    agent, manager, hr = chain["agent"], chain["manager"], chain["hr"]
+    course = scorm12_course["course"]
+    attempt = services.launch_package(user=agent.user, step=scorm12_course["step"])
+    enrollment = Enrollment.objects.get(agent=agent, course=course)
+    Enrollment.objects.filter(pk=enrollment.pk).update(due_at=timezone.now() + timedelta(days=3))
+    commit(agent.user, attempt, 1, {"cmi.core.lesson_status": "incomplete", "cmi.core.lesson_location": "p2"},
+           terminate=False)  # fmt: skip
+
+    client.force_login(manager.user)
+    team = _csv_rows(client.get(reverse("learning:team_export")))
+    [row] = [r for r in team[1:] if r[0] == agent.employee_number]
+    assert course.title in row and "En cours" in row
+    assert reminders.send_all(timezone.now(), dry_run=True)["due_soon"] == 1
+
+    commit(agent.user, attempt, 2, {"cmi.core.lesson_status": "passed", "cmi.core.score.raw": "92"})
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.COMPLETED and enrollment.score == 92
+
+    team = _csv_rows(client.get(reverse("learning:team_export")))
+    [row] = [r for r in team[1:] if r[0] == agent.employee_number]
+    assert team[0][5:7] == ["Statut", "Progression (%)"] and team[0][9] == "Terminé le"
+    assert row[5:7] == ["Terminé", "100"] and row[9] == timezone.localdate().isoformat()
+    assert agent.full_name in client.get(reverse("learning:team"), {"course": course.pk}).text
+
+    client.force_login(hr.user)
+    hr_rows = _csv_rows(client.get(reverse("learning:hr_export"), {"course": course.pk}))
+    assert hr_rows[1][2:4] == ["1", "1"]  # one enrolment, one completed
+
+    assert reminders.send_all(timezone.now(), dry_run=True)["due_soon"] == 0
+
+    client.force_login(agent.user)
+    mon_espace = client.get(reverse("cms:mon_espace")).text
+    assert reverse("learning:certificate_download", args=[enrollment.pk]) in mon_espace
