@@ -34,7 +34,7 @@ from wagtail.admin.views.generic.base import BaseListingView, WagtailAdminTempla
 from wagtail.admin.widgets import HeaderButton
 
 from cms.exceptions import Conflict
-from recruitment import actions, files, interviews, permissions, selectors, workflow
+from recruitment import actions, files, gdpr, interviews, permissions, selectors, workflow
 from recruitment.admin_forms import (
     BoardMoveForm,
     BulkMoveForm,
@@ -542,6 +542,7 @@ class ApplicationView(ApplicationMixin, AdminPage):
             identity=self.identity,
             status_label=opening.stage_label(application.status),
             can_manage=self.can_manage,
+            can_erase=permissions.is_hr(user) and application.candidate.anonymised_at is None,
             editable=editable,
             interviews=interview_list,
             events=events,
@@ -555,6 +556,39 @@ class ApplicationView(ApplicationMixin, AdminPage):
             days_in_stage=max((timezone.now() - application.status_changed_at).days, 0),
         )
         return context
+
+
+class EraseCandidateView(ConfirmationMixin, ApplicationView):
+    """HR erases a person's data on their request (RGPD art. 17, received by mail or at the
+    desk): a first POST shows what goes (every application of the person, its files, those
+    in progress withdrawn), the second, with ``confirm``, runs ``gdpr.erase_person``. The
+    applications stay, anonymous, for the statistics. Recruiters do not erase: a person's
+    records may span openings they do not manage."""
+
+    http_method_names = ["post"]
+    confirm_template = "recruitment/admin/confirm_erase.html"
+    confirm_title = gettext_lazy("Confirmer l'effacement des données")
+
+    def check_access(self):
+        require(permissions.is_hr(self.request.user), _("Seules les ressources humaines effacent les données d'un candidat."))
+
+    def post(self, request, *args, **kwargs):
+        candidate = self.application.candidate
+        if candidate.anonymised_at is not None:
+            messages.error(request, _("Les données de ce candidat sont déjà effacées."))
+            return redirect("recruitment_admin:application", self.application.pk)
+        if request.POST.get("confirm") != "1":
+            return self.render_confirmation(
+                application=self.application, identity=self.identity, **gdpr.erasure_preview(candidate)
+            )
+        erased = gdpr.erase_person(candidate, actor=request.user)
+        references = sorted(reference for refs in erased.values() for reference in refs)
+        messages.success(request, ngettext(
+            "Données personnelles effacées ; %(count)s candidature est conservée sans nom : %(references)s.",
+            "Données personnelles effacées ; %(count)s candidatures sont conservées sans nom : %(references)s.",
+            len(references),
+        ) % {"count": len(references), "references": ", ".join(references)})
+        return redirect("recruitment_admin:board", self.opening.pk)
 
 
 class MoveView(ApplicationView):

@@ -23,6 +23,7 @@ urlpatterns = [
     path("annuler-action-groupee/", admin_views.UndoBatchView.as_view(), name="undo"),
     path("candidatures/<id:pk>/", admin_views.ApplicationView.as_view(), name="application"),
     path("candidatures/<id:pk>/deplacer/", admin_views.MoveView.as_view(), name="move"),
+    path("candidatures/<id:pk>/effacer/", admin_views.EraseCandidateView.as_view(), name="erase"),
     path("candidatures/<id:pk>/deplacer-depuis-le-tableau/", admin_views.BoardMoveView.as_view(), name="board_move"),
     path("candidatures/<id:pk>/entretien/", admin_views.ScheduleInterviewView.as_view(), name="schedule"),
     path("candidatures/<id:pk>/evaluations/", admin_views.ScorecardSummaryView.as_view(), name="scorecard_summary"),
