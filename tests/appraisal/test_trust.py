@@ -27,6 +27,7 @@ from appraisal.choices import AppraisalState as S
 from appraisal.models import Appraisal, AppraisalTransition, AppraisalVersion, Objective
 from appraisal.workflow import may_evaluate_by_delegation
 from cms.models import Agent
+from cms.text import of
 from tests.appraisal.conftest import FILLED
 from tests.factories import AgentFactory, OrgUnitFactory
 
@@ -124,7 +125,7 @@ def test_delegation_to_n_plus_2_is_logged_for_hr_and_mailed_to_the_agent(
     [to_agent] = [m for m in mail.outbox if m.to == [agent.email]]
     assert to_agent.subject == f"Entretien professionnel {appraisal.campaign.year} : changement d'évaluateur"
     assert f"désormais conduit par {reviewer.full_name}" in to_agent.body
-    assert f"par délégation de {manager.full_name}" in to_agent.body and "Motif : Congé de longue durée" in to_agent.body
+    assert f"par délégation {of(manager.full_name)}" in to_agent.body and "Motif : Congé de longue durée" in to_agent.body
     assert [m.to for m in mail.outbox if m.to == [reviewer.email]] == [[reviewer.email]]
 
     # Where HR reads the history: the campaign dashboard, the appraisal's page, the API.
