@@ -1,5 +1,7 @@
 """factory_boy factories shared by every test module."""
 
+import html
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -66,3 +68,15 @@ def api_token_for(user, *, name="tests", days=None):
     from cms.services import create_api_token
 
     return create_api_token(user=user, name=name, days=days)[1]
+
+
+def rename(agent, first, last):
+    """Give an agent a chosen name (generated names vary; elision tests need a known one)."""
+    agent.user.first_name, agent.user.last_name = first, last
+    agent.user.save(update_fields=["first_name", "last_name"])
+
+
+def page_text(response):
+    """A 200 response's HTML as text: entities unescaped, whitespace collapsed."""
+    assert response.status_code == 200, response.status_code
+    return " ".join(html.unescape(response.content.decode()).split())

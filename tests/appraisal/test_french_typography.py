@@ -3,7 +3,6 @@
 the name alone and « 1 December »."""
 
 import datetime
-import html
 
 import pytest
 from django.urls import reverse
@@ -12,25 +11,16 @@ from django.utils import timezone, translation
 from appraisal.actions import Notify, Visa
 from appraisal.choices import AppraisalState as S
 from tests.appraisal.factories import put_in
+from tests.factories import page_text, rename
 
 pytestmark = pytest.mark.django_db
-
-
-def text_of(response):
-    assert response.status_code == 200
-    return " ".join(html.unescape(response.content.decode()).split())
-
-
-def rename(agent, first, last):
-    agent.user.first_name, agent.user.last_name = first, last
-    agent.user.save(update_fields=["first_name", "last_name"])
 
 
 def test_the_reviewer_queue_elides_before_the_agents_name(client, chain, appraisal):
     rename(chain["agent"], "Alexandre", "Reynaud")
     put_in(appraisal, S.ACKNOWLEDGED)
     client.force_login(chain["reviewer"].user)
-    body = text_of(client.get(reverse("appraisal:reviewer_queue")))
+    body = page_text(client.get(reverse("appraisal:reviewer_queue")))
     assert "compte rendu d'Alexandre Reynaud" in body and "compte rendu de Alexandre" not in body
 
 
@@ -38,7 +28,7 @@ def test_the_agents_panel_elides_before_the_reviewers_name(client, chain, apprai
     rename(chain["reviewer"], "Hélène", "Martin")
     put_in(appraisal, S.ACKNOWLEDGED)
     client.force_login(chain["agent"].user)
-    body = text_of(client.get("/mon-espace/"))
+    body = page_text(client.get("/mon-espace/"))
     assert "le compte rendu attend le visa d'Hélène Martin, autorité hiérarchique." in body
 
 
@@ -54,9 +44,9 @@ def test_the_interview_on_the_first_of_the_month_is_the_1er(client, chain, appra
     first = timezone.make_aware(datetime.datetime(timezone.localdate().year + 1, 12, 1, 14, 30))
     put_in(appraisal, S.CONVOKED, interview_at=first)
     client.force_login(chain["agent"].user)
-    body = text_of(client.get(reverse("appraisal:detail", kwargs={"pk": appraisal.pk})))
+    body = page_text(client.get(reverse("appraisal:detail", kwargs={"pk": appraisal.pk})))
     assert f"1er décembre {first.year} 14:30" in body and f" 1 décembre {first.year}" not in body
     client.cookies["django_language"] = "en"
     with translation.override("en"):
-        english = text_of(client.get(reverse("appraisal:detail", kwargs={"pk": appraisal.pk}), HTTP_ACCEPT_LANGUAGE="en"))
+        english = page_text(client.get(reverse("appraisal:detail", kwargs={"pk": appraisal.pk}), HTTP_ACCEPT_LANGUAGE="en"))
     assert f"1 December {first.year} 14:30" in english

@@ -3,22 +3,16 @@ the application's admin page: a confirmation names every application of the pers
 files and those in progress; only then is everything erased, the applications kept without
 a name. Recruiters, interviewers and agents cannot."""
 
-from html import unescape
 
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from recruitment.models import ApplicationEvent, Candidate
-from tests.factories import UserFactory
+from tests.factories import UserFactory, page_text
 from tests.recruitment.conftest import apply_directly, make_opening
 
 pytestmark = pytest.mark.django_db
-
-
-def text(response):
-    assert response.status_code == 200
-    return " ".join(unescape(response.content.decode()).split())
 
 
 @pytest.fixture
@@ -44,10 +38,10 @@ def test_hr_sees_what_goes_then_erases_every_record_of_the_person(client, hr_use
     cv_names = [first.cv.name, second.cv.name]
     assert all(private_files.exists(name) for name in cv_names)
     client.force_login(hr_user)
-    page = text(client.get(reverse("recruitment_admin:application", args=[first.pk])))
+    page = page_text(client.get(reverse("recruitment_admin:application", args=[first.pk])))
     assert erase_url(first) in page and "Effacer les données de ce candidat" in page
 
-    confirm = text(client.post(erase_url(first)))
+    confirm = page_text(client.post(erase_url(first)))
     assert "Confirmer l'effacement des données" in confirm
     assert first.reference in confirm and second.reference in confirm
     assert "2 candidatures encore en cours seront retirées" in confirm and "2 fichiers" in confirm
@@ -68,7 +62,7 @@ def test_hr_sees_what_goes_then_erases_every_record_of_the_person(client, hr_use
     again = client.post(erase_url(first), {"confirm": "1"})  # already erased: said, nothing more
     assert "déjà effacées" in " ".join(str(m) for m in get_messages(again.wsgi_request))
     assert ApplicationEvent.objects.filter(kind="erasure").count() == 2
-    assert erase_url(first) not in text(client.get(reverse("recruitment_admin:application", args=[first.pk])))
+    assert erase_url(first) not in page_text(client.get(reverse("recruitment_admin:application", args=[first.pk])))
 
 
 @pytest.mark.parametrize("who", ["recruiter", "interviewer", "agent"])
